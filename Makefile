@@ -1,0 +1,58 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres test-e2e lint bench chromium translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile -d app/translations -f -q || true
+	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.font_manager"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the app on SQLite with the demo partnership; prints the demo logins.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) questionnaire import
+	$(FLASK) demo seed --if-empty
+	@echo "Mitra Sehat is at http://127.0.0.1:5000"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## The whole suite: unit and integration on SQLite, then the real-browser tests.
+test: install chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: install
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+## The suite again on PostgreSQL (a schema per test); set PG_TEST_URL for another server.
+test-postgres: install
+	MITRA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: install chromium
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+chromium:
+	@bash scripts/install-chromium.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/analysis.py
+
+translations: install
+	$(FLASK) translate update
+	$(FLASK) translate compile
+
+clean:
+	rm -rf $(VENV) instance/mitra.db* .pytest_cache

@@ -1,0 +1,1 @@
+"""Authentication and the access rules every route declares."""

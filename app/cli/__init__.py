@@ -1,0 +1,13 @@
+"""Command-line interface: ``flask --app wsgi <group> <command>``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli import database, demo, questionnaire, users
+
+
+def register_cli(app: Flask) -> None:
+    for group in (database.db_group, questionnaire.questionnaire_group, users.user_group,
+                  demo.demo_group):
+        app.cli.add_command(group)

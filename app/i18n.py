@@ -1,0 +1,55 @@
+"""Language choice: Indonesian by default, English on request, for staff and respondents."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import babel
+
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+def select_locale() -> str:
+    """Pick the session's explicit choice, then the staff profile, then Indonesian."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.language in languages:
+        return current_user.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["current_language"] = select_locale
+
+
+SECTOR_LABELS = {
+    "government": _l("Government"),
+    "private": _l("Private sector"),
+    "ngo": _l("NGO"),
+    "community": _l("Community group"),
+    "academia": _l("Academia"),
+    "donor": _l("Donor"),
+    "other": _l("Other"),
+}
+
+ROLE_LABELS = {
+    "coordinator": _l("Coordinator"),
+    "facilitator": _l("Facilitator"),
+    "observer": _l("Observer"),
+}
+
+ROUND_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}

@@ -1,0 +1,52 @@
+"""The data model, split by area; importing this package registers every table."""
+
+from app.models.audit import AuditEvent
+from app.models.fieldwork import AccessCode, CodeKind, Draft
+from app.models.partnerships import (
+    Partner,
+    Partnership,
+    Round,
+    RoundStatus,
+    Sector,
+    round_partners,
+)
+from app.models.questionnaires import QuestionnaireVersion
+from app.models.responses import Answer, OpenAnswer, PartnerRating, Response
+from app.models.users import Membership, Role, User
+from app.models.workshops import (
+    Action,
+    ActionStatus,
+    Commitment,
+    CommitmentKind,
+    DeliveryStatus,
+    Workshop,
+    action_owners,
+)
+
+__all__ = [
+    "AccessCode",
+    "Action",
+    "ActionStatus",
+    "Answer",
+    "AuditEvent",
+    "CodeKind",
+    "Commitment",
+    "CommitmentKind",
+    "DeliveryStatus",
+    "Draft",
+    "Membership",
+    "OpenAnswer",
+    "Partner",
+    "PartnerRating",
+    "Partnership",
+    "QuestionnaireVersion",
+    "Response",
+    "Role",
+    "Round",
+    "RoundStatus",
+    "Sector",
+    "User",
+    "Workshop",
+    "action_owners",
+    "round_partners",
+]

@@ -1,0 +1,1 @@
+"""Services: take a session, do one piece of domain work, flush; the caller commits."""

@@ -1,0 +1,51 @@
+"""Template helpers shared by every page."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.i18n import ROLE_LABELS, ROUND_STATUS_LABELS, SECTOR_LABELS
+
+# (endpoint, label, admin only); links appear once their area's blueprint is registered.
+STAFF_NAV = (
+    ("admin.questionnaires", _l("Questionnaires"), False),
+    ("admin.users", _l("Users"), True),
+    ("auth.profile", _l("Profile"), False),
+)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def staff_nav_links() -> list[tuple[str, str]]:
+    links = []
+    for endpoint, label, admin_only in STAFF_NAV:
+        if not has_endpoint(endpoint):
+            continue
+        if admin_only and not getattr(current_user, "is_admin", False):
+            continue
+        links.append((endpoint, str(label)))
+    return links
+
+
+def partnership_url(partnership) -> str:
+    for endpoint in ("admin.partnership", "results.partnership"):
+        if has_endpoint(endpoint):
+            return url_for(endpoint, partnership_id=partnership.id)
+    return url_for("main.index")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        has_endpoint=has_endpoint,
+        staff_nav_links=staff_nav_links,
+        partnership_url=partnership_url,
+        SECTOR_LABELS=SECTOR_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        ROUND_STATUS_LABELS=ROUND_STATUS_LABELS,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,19 @@
+"""Blueprint registry: one module per area, registered here and nowhere else."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+# (module under app.views, URL prefix). Areas land here as they are built.
+BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
+    ("main", None),
+    ("errors", None),
+)
+
+
+def register_views(app: Flask) -> None:
+    for module_name, prefix in BLUEPRINTS:
+        module = importlib.import_module(f"app.views.{module_name}")
+        app.register_blueprint(module.bp, url_prefix=prefix)

@@ -1,0 +1,64 @@
+"""The front page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from app.auth.access import public
+from app.db import get_session
+from app.models import Membership, Partnership
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    """Show staff their partnerships; show everyone else the way in for respondents."""
+    partnerships: list[Partnership] = []
+    if current_user.is_authenticated:
+        query = select(Partnership).order_by(Partnership.name)
+        if not current_user.is_admin:
+            query = query.join(Membership).where(Membership.user_id == current_user.id)
+        partnerships = list(get_session().scalars(query))
+    return render_template("main/index.html", partnerships=partnerships)
+
+
+@bp.post("/language")
+@public
+def set_language():
+    """Remember the chosen language in the session and go back where the user was."""
+    language = request.form.get("lang", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = language
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.get("/healthz")
+@public
+def health():
+    get_session().execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow local paths, so the switch cannot be used as an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("main.index")
