@@ -1,0 +1,711 @@
+"""Respondent scores: reverse coding, dimension scores, totals, bands and partnership scores.
+
+All functions follow the shared data contract of the ``analysis`` package (long ``answers``
+frame, ``items`` map, optional ``dimensions`` frame) and are vectorised over respondents: the
+answers are scattered once into a respondents x items matrix and every dimension score is a
+matrix product, so a million answers score in well under a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis._checks import (
+    as_column_list,
+    check_scale_bounds,
+    check_share,
+    require_columns,
+    require_frame,
+    require_numeric,
+)
+
+__all__ = [
+    "ANSWER_COLUMNS",
+    "ITEM_COLUMNS",
+    "SCORE_COLUMNS",
+    "assign_bands",
+    "dimension_scores",
+    "item_matrix",
+    "partnership_score",
+    "reverse_code",
+    "total_scores",
+]
+
+ANSWER_COLUMNS = ("response_id", "round_id", "partner_id", "item_id", "value")
+ITEM_COLUMNS = ("item_id", "dimension", "reverse", "scale_min", "scale_max")
+SCORE_COLUMNS = (
+    "response_id",
+    "round_id",
+    "partner_id",
+    "dimension",
+    "score",
+    "n_answered",
+    "n_items",
+)
+_SCORINGS = ("mean", "sum")
+# Tolerance for comparing computed means with band edges and share thresholds: far below any
+# meaningful difference on a survey scale, far above floating-point noise.
+_EPS = 1e-9
+
+
+def reverse_code(values: Any, scale_min: Any, scale_max: Any) -> Any:
+    """Reverse-code answers on an inclusive scale: ``min + max - x``.
+
+    Parameters
+    ----------
+    values : float, array-like or pandas.Series
+        Answers; NaN (missing or "don't know") stays NaN.
+    scale_min, scale_max : float or array-like
+        Inclusive scale bounds (e.g. 1 and 5, or 0 and 4), scalars or broadcastable arrays
+        (one bound per item).
+
+    Returns
+    -------
+    float, numpy.ndarray or pandas.Series
+        Same kind as ``values`` (a Series keeps its index and name).
+
+    Raises
+    ------
+    ValueError
+        If ``scale_min >= scale_max`` or a non-missing value lies outside the scale, which is
+        usually a "don't know" code entered as a number.
+
+    Notes
+    -----
+    ``x' = (min + max) - x`` maps the scale onto itself in reverse (6 - x on 1-5, 4 - x on
+    0-4), so applying it twice gives the original answer back.
+
+    References
+    ----------
+    statistics.md A1 (project research notes).
+
+    Examples
+    --------
+    >>> reverse_code([1, 2, 5], 1, 5).tolist()
+    [5.0, 4.0, 1.0]
+    >>> reverse_code(3.0, 0, 4)
+    1.0
+    """
+    is_series = isinstance(values, pd.Series)
+    arr = np.asarray(values, dtype=float)
+    check_scale_bounds(arr, scale_min, scale_max, "reverse_code values")
+    out = np.asarray(scale_min, dtype=float) + np.asarray(scale_max, dtype=float) - arr
+    if is_series:
+        return pd.Series(out, index=values.index, name=values.name)
+    if np.ndim(out) == 0 and np.ndim(values) == 0:
+        return float(out)
+    return out
+
+
+class _Prepared:
+    """Answers scattered into a reverse-coded respondents x items matrix (internal)."""
+
+    __slots__ = ("first_row", "item_ids", "items", "matrix", "response_order")
+
+    def __init__(
+        self,
+        matrix: np.ndarray,
+        first_row: np.ndarray,
+        response_order: np.ndarray,
+        items: pd.DataFrame,
+        item_ids: pd.Index,
+    ) -> None:
+        self.matrix = matrix
+        self.first_row = first_row
+        self.response_order = response_order
+        self.items = items
+        self.item_ids = item_ids
+
+
+def _reverse_flags(items: pd.DataFrame) -> np.ndarray:
+    reverse = items["reverse"]
+    if pd.api.types.is_bool_dtype(reverse.dtype):
+        return reverse.to_numpy(dtype=bool)
+    ok = reverse.isin([True, False, 0, 1]) & reverse.notna()
+    if not ok.all():
+        bad = reverse[~ok].iloc[0]
+        raise TypeError(f"items column 'reverse' must be True/False, got {bad!r}")
+    return reverse.astype(bool).to_numpy()
+
+
+def _check_items(items: pd.DataFrame) -> pd.DataFrame:
+    require_columns(items, ITEM_COLUMNS, "items")
+    require_numeric(items, ["scale_min", "scale_max"], "items")
+    if items.empty:
+        raise ValueError("items is empty: no item can be scored")
+    if items["item_id"].isna().any():
+        raise ValueError("items has a missing item_id")
+    dup = items["item_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"items lists item_id {items['item_id'][dup].iloc[0]!r} more than once")
+    if items["dimension"].isna().any():
+        missing = items.loc[items["dimension"].isna(), "item_id"].tolist()
+        raise ValueError(f"items has no dimension for item(s) {missing}")
+    smin = items["scale_min"].to_numpy(dtype=float)
+    smax = items["scale_max"].to_numpy(dtype=float)
+    if not (np.isfinite(smin).all() and np.isfinite(smax).all()) or np.any(smin >= smax):
+        bad = items.loc[~(smin < smax), "item_id"].tolist()
+        raise ValueError(f"items has scale_min >= scale_max (or missing bounds) for {bad}")
+    return items
+
+
+def _prepare(answers: pd.DataFrame, items: pd.DataFrame) -> _Prepared:
+    require_frame(answers, "answers")
+    require_frame(items, "items")
+    require_columns(answers, ANSWER_COLUMNS, "answers")
+    require_numeric(answers, ["value"], "answers")
+    items = _check_items(items).reset_index(drop=True)
+    item_ids = pd.Index(items["item_id"])
+    reverse = _reverse_flags(items)
+    smin = items["scale_min"].to_numpy(dtype=float)
+    smax = items["scale_max"].to_numpy(dtype=float)
+
+    item_code = item_ids.get_indexer(answers["item_id"])
+    if (item_code < 0).any():
+        unknown = pd.unique(answers["item_id"].to_numpy()[item_code < 0])[:5].tolist()
+        raise ValueError(f"answers has item_id(s) not in items: {unknown}")
+    resp_code, resp_uniques = pd.factorize(answers["response_id"])
+    if (resp_code < 0).any():
+        raise ValueError("answers has a missing response_id")
+
+    values = answers["value"].to_numpy(dtype=float, copy=True)
+    if "dont_know" in answers.columns:
+        # "don't know" is never a number: whatever code sits in `value`, it becomes missing.
+        values[answers["dont_know"].eq(True).to_numpy()] = np.nan
+    check_scale_bounds(values, smin[item_code], smax[item_code], "answers value")
+
+    n_resp, n_items = len(resp_uniques), len(items)
+    flat = resp_code.astype(np.int64) * n_items + item_code
+    if len(flat) and np.bincount(flat, minlength=n_resp * n_items).max() > 1:
+        dup = answers.duplicated(["response_id", "item_id"], keep=False)
+        row = answers.loc[dup].iloc[0]
+        raise ValueError(
+            f"answers has more than one row for response {row['response_id']!r} and item "
+            f"{row['item_id']!r}"
+        )
+
+    _, first_row = np.unique(resp_code, return_index=True)
+    for column in ("round_id", "partner_id"):
+        codes, _ = pd.factorize(answers[column])
+        if (codes < 0).any():
+            raise ValueError(f"answers has a missing {column}")
+        if len(codes) and not np.array_equal(codes, codes[first_row][resp_code]):
+            raise ValueError(f"answers gives some response_id more than one {column}")
+
+    rev_rows = reverse[item_code]
+    values[rev_rows] = smin[item_code][rev_rows] + smax[item_code][rev_rows] - values[rev_rows]
+    matrix = np.full((n_resp, n_items), np.nan)
+    matrix[resp_code, item_code] = values
+
+    order = np.arange(n_resp)
+    with contextlib.suppress(TypeError):  # canonical order (sorted ids) when ids are sortable
+        order = np.asarray(pd.Index(resp_uniques).argsort(), dtype=np.intp)
+    return _Prepared(matrix, first_row, order, items, item_ids)
+
+
+def item_matrix(
+    answers: pd.DataFrame, items: pd.DataFrame, *, reverse: bool = True
+) -> pd.DataFrame:
+    """Pivot long answers into a respondents x items matrix, reverse-coded by default.
+
+    Parameters
+    ----------
+    answers : pandas.DataFrame
+        Long answers (``response_id``, ``round_id``, ``partner_id``, ``item_id``, ``value``,
+        optional ``dont_know``).
+    items : pandas.DataFrame
+        Item map (``item_id``, ``dimension``, ``reverse``, ``scale_min``, ``scale_max``).
+    reverse : bool, default True
+        Apply ``min + max - x`` to reverse-keyed items, as every reliability analysis needs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``response_id`` (sorted), one float column per item of ``items`` in item-map
+        order; NaN where the item was not answered or answered "don't know".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"response_id": ["a", "a"], "round_id": 1, "partner_id": "p",
+    ...                         "item_id": ["q1", "q2"], "value": [4.0, 2.0]})
+    >>> items = pd.DataFrame({"item_id": ["q1", "q2"], "dimension": "d",
+    ...                       "reverse": [False, True], "scale_min": 1, "scale_max": 5})
+    >>> item_matrix(answers, items).to_dict("records")
+    [{'q1': 4.0, 'q2': 4.0}]
+    """
+    if not reverse:
+        items = require_frame(items, "items").assign(reverse=False)
+    prep = _prepare(answers, items)
+    ids = answers["response_id"].take(prep.first_row[prep.response_order])
+    return pd.DataFrame(
+        prep.matrix[prep.response_order],
+        index=pd.Index(ids.to_numpy(), name="response_id"),
+        columns=pd.Index(prep.item_ids, name="item_id"),
+    )
+
+
+def _dimension_rules(
+    dim_names: pd.Index,
+    n_items: np.ndarray,
+    dimensions: pd.DataFrame | None,
+    min_answered: float,
+    scoring: str,
+    min_items: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return per-dimension (required answered count, is_sum flag)."""
+    shares = np.full(len(dim_names), check_share(min_answered, "min_answered"))
+    scorings = np.full(len(dim_names), scoring, dtype=object)
+    mins = np.full(len(dim_names), min_items, dtype=float)
+    if dimensions is not None:
+        require_frame(dimensions, "dimensions")
+        require_columns(dimensions, ["dimension"], "dimensions")
+        if dimensions["dimension"].duplicated().any():
+            raise ValueError("dimensions lists a dimension more than once")
+        pos = dim_names.get_indexer(dimensions["dimension"])
+        if (pos < 0).any():
+            unknown = dimensions["dimension"][pos < 0].tolist()
+            raise ValueError(f"dimensions has dimension(s) with no item in items: {unknown}")
+        if "scoring" in dimensions.columns:
+            given = dimensions["scoring"].notna().to_numpy()
+            scorings[pos[given]] = dimensions["scoring"].to_numpy()[given]
+        if "min_answered" in dimensions.columns:
+            for p, share in zip(pos, dimensions["min_answered"], strict=True):
+                if pd.notna(share):
+                    shares[p] = check_share(share, "dimensions min_answered")
+        if "min_items" in dimensions.columns:
+            given = dimensions["min_items"].notna().to_numpy()
+            mins[pos[given]] = dimensions["min_items"].to_numpy(dtype=float)[given]
+    bad = [s for s in scorings if s not in _SCORINGS]
+    if bad:
+        raise ValueError(f"scoring must be one of {_SCORINGS}, got {bad[0]!r}")
+    if np.any(mins < 0) or np.any(mins != np.floor(mins)):
+        raise ValueError("min_items must be a non-negative whole number")
+    by_share = np.ceil(shares * n_items - _EPS)
+    required = np.maximum(np.minimum(mins, n_items), by_share)
+    return np.maximum(required, 1).astype(np.int64), scorings == "sum"
+
+
+def dimension_scores(
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    dimensions: pd.DataFrame | None = None,
+    min_answered: float = 0.5,
+    *,
+    scoring: Literal["mean", "sum"] = "mean",
+    min_items: int = 2,
+) -> pd.DataFrame:
+    """Score every respondent on every dimension, after reverse coding.
+
+    Parameters
+    ----------
+    answers : pandas.DataFrame
+        Long answers: ``response_id``, ``round_id``, ``partner_id``, ``item_id``, ``value``
+        (float; NaN = missing or "don't know"), optional ``dont_know`` (bool; True forces the
+        answer to missing whatever ``value`` holds). A response must belong to one round and
+        one partner and answer each item at most once.
+    items : pandas.DataFrame
+        Item map: ``item_id``, ``dimension``, ``reverse`` (bool), ``scale_min``, ``scale_max``.
+        Every ``item_id`` in ``answers`` must be in it.
+    dimensions : pandas.DataFrame, optional
+        Per-dimension rules: ``dimension`` plus any of ``scoring`` ("mean" or "sum"),
+        ``min_answered`` (share) and ``min_items`` (count); missing columns or NaN cells fall
+        back to the keyword arguments.
+    min_answered : float, default 0.5
+        Share of a dimension's items a respondent must answer to get a score.
+    scoring : {"mean", "sum"}, default "mean"
+        Default scoring for dimensions that ``dimensions`` does not configure.
+    min_items : int, default 2
+        Also require at least this many answered items (capped at the dimension's size), so
+        a single answer never stands for a multi-item dimension.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per respondent and dimension (respondents sorted by ``response_id``,
+        dimensions in item-map order), columns:
+
+        - ``response_id``, ``round_id``, ``partner_id``: from ``answers``.
+        - ``dimension``: from ``items``.
+        - ``score`` (float): the dimension score, NaN when too few items were answered.
+        - ``n_answered`` (int): items of the dimension the respondent answered.
+        - ``n_items`` (int): items of the dimension in the item map.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, unknown items, duplicate answers, values outside the scale (a
+        "don't know" code entered as a number), a response in two rounds or partners.
+    TypeError
+        Non-numeric values or scale bounds, a non-boolean ``reverse`` flag.
+
+    Notes
+    -----
+    Reverse-keyed items are recoded ``x' = min + max - x``. With ``A`` the set of answered
+    items of dimension ``d`` (size ``a``) and ``J`` its items in the map (size ``m``)::
+
+        mean score = sum(x'_j for j in A) / a
+        sum score  = m * mean score        (prorated sum)
+
+    The prorated sum equals the plain sum when every item is answered and keeps scores with
+    missing items on the same 0..m*max range instead of shrinking them. "Don't know" is
+    missing: it is never scored as 0 or as the scale midpoint, which would invent neutral
+    answers. The score is NaN unless ``a >= max(min(min_items, m), ceil(min_answered * m))``
+    (at least one): the "half rule" with a floor of two items from statistics.md A1, because
+    prorating assumes the answered items are exchangeable (Mazza, Enders & Ruehlman 2015).
+
+    References
+    ----------
+    Mazza GL, Enders CK, Ruehlman LS (2015) Multivariate Behav Res 50:504.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({
+    ...     "response_id": ["r1"] * 3 + ["r2"] * 3, "round_id": 1, "partner_id": "A",
+    ...     "item_id": ["q1", "q2", "q3"] * 2, "value": [4, 5, 2, 3, None, 1]})
+    >>> items = pd.DataFrame({"item_id": ["q1", "q2", "q3"], "dimension": "equality",
+    ...                       "reverse": [False, False, True], "scale_min": 1, "scale_max": 5})
+    >>> dimension_scores(answers, items)[["response_id", "score", "n_answered"]]
+      response_id     score  n_answered
+    0          r1  4.333333           3
+    1          r2  4.000000           2
+    """
+    if scoring not in _SCORINGS:
+        raise ValueError(f"scoring must be one of {_SCORINGS}, got {scoring!r}")
+    if isinstance(min_items, bool) or not isinstance(min_items, int | np.integer):
+        raise TypeError("min_items must be an int")
+    prep = _prepare(answers, items)
+    dim_code, dim_names = pd.factorize(prep.items["dimension"])
+    n_dims = len(dim_names)
+    indicator = np.zeros((len(prep.items), n_dims))
+    indicator[np.arange(len(prep.items)), dim_code] = 1.0
+    n_items = indicator.sum(axis=0)
+    required, is_sum = _dimension_rules(
+        pd.Index(dim_names), n_items, dimensions, min_answered, scoring, min_items
+    )
+
+    matrix = prep.matrix[prep.response_order]
+    answered = ~np.isnan(matrix)
+    sums = np.where(answered, matrix, 0.0) @ indicator
+    counts = np.rint(answered.astype(float) @ indicator).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    scores = np.where(is_sum, means * n_items, means)
+    scores[counts < required] = np.nan
+
+    n_resp = matrix.shape[0]
+    rows = np.repeat(prep.first_row[prep.response_order], n_dims)
+    _, dim_first = np.unique(dim_code, return_index=True)
+    # take() keeps each column's dtype (categorical ids stay categorical).
+    out = answers[["response_id", "round_id", "partner_id"]].take(rows).reset_index(drop=True)
+    out["dimension"] = prep.items["dimension"].take(np.tile(dim_first, n_resp)).to_numpy()
+    out["score"] = scores.ravel()
+    out["n_answered"] = counts.ravel()
+    out["n_items"] = np.tile(n_items.astype(np.int64), n_resp)
+    return out
+
+
+def _check_scores(scores: pd.DataFrame, value: str = "score") -> None:
+    require_frame(scores, "scores")
+    require_columns(scores, ["response_id", "round_id", "partner_id", "dimension", value], "scores")
+    require_numeric(scores, [value], "scores")
+
+
+def total_scores(
+    scores: pd.DataFrame | None,
+    method: Literal["mean_of_dimensions", "sum_of_items"] = "mean_of_dimensions",
+    *,
+    answers: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
+    min_dimensions: int | None = None,
+    min_answered: float = 0.5,
+    label: str = "total",
+) -> pd.DataFrame:
+    """Combine a respondent's answers into one overall (health index) score.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame or None
+        Respondent dimension scores from :func:`dimension_scores`; used by
+        ``"mean_of_dimensions"``, ignored (may be None) by ``"sum_of_items"``.
+    method : {"mean_of_dimensions", "sum_of_items"}
+        ``"mean_of_dimensions"``: mean of the respondent's dimension scores (each dimension
+        counts equally however many items it has). ``"sum_of_items"``: prorated sum of all
+        reverse-coded items, computed from ``answers`` and ``items``.
+    answers, items : pandas.DataFrame, optional
+        Required for ``"sum_of_items"`` (same contract as :func:`dimension_scores`).
+    min_dimensions : int, optional
+        ``"mean_of_dimensions"`` only: how many scored dimensions a respondent needs. Default:
+        all dimensions present in ``scores``.
+    min_answered : float, default 0.5
+        ``"sum_of_items"`` only: share of all items that must be answered.
+    label : str, default "total"
+        Value put in the ``dimension`` column, so totals can be stacked under dimension scores
+        and described or banded with the same functions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The respondent-scores schema: ``response_id``, ``round_id``, ``partner_id``,
+        ``dimension`` (= ``label``), ``score``, ``n_answered`` and ``n_items``. For
+        ``"mean_of_dimensions"`` the counts are of dimensions (scored / present), for
+        ``"sum_of_items"`` of items.
+
+    Notes
+    -----
+    ``mean_of_dimensions``: ``T = mean_d(score_d)``, NaN unless at least ``min_dimensions``
+    dimensions are scored. By default every dimension must be scored: dimensions differ in
+    level, so averaging over whichever dimensions a respondent happens to have would shift the
+    index with the missingness pattern. ``sum_of_items``: ``T = m * mean(answered x')`` over
+    all ``m`` items, the prorated sum of :func:`dimension_scores` with one dimension.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"response_id": ["r1", "r1", "r2", "r2"], "round_id": 1,
+    ...                        "partner_id": "A", "dimension": ["d1", "d2"] * 2,
+    ...                        "score": [4.0, 3.0, 5.0, None], "n_answered": 2, "n_items": 2})
+    >>> total_scores(scores)[["response_id", "score", "n_answered", "n_items"]]
+      response_id  score  n_answered  n_items
+    0          r1    3.5           2        2
+    1          r2    NaN           1        2
+    """
+    if method == "sum_of_items":
+        if answers is None or items is None:
+            raise ValueError("method='sum_of_items' needs answers= and items=")
+        one_dimension = require_frame(items, "items").assign(dimension=label)
+        return dimension_scores(
+            answers, one_dimension, min_answered=min_answered, scoring="sum", min_items=2
+        )
+    if method != "mean_of_dimensions":
+        raise ValueError(f"method must be 'mean_of_dimensions' or 'sum_of_items', got {method!r}")
+    if scores is None:
+        raise ValueError("method='mean_of_dimensions' needs the dimension scores frame")
+    _check_scores(scores)
+    if scores.duplicated(["response_id", "dimension"]).any():
+        raise ValueError("scores has more than one row for a response and dimension")
+    n_dims = scores["dimension"].nunique(dropna=False)
+    if min_dimensions is None:
+        required = n_dims
+    elif isinstance(min_dimensions, bool) or not isinstance(min_dimensions, int | np.integer):
+        raise TypeError("min_dimensions must be an int or None")
+    elif min_dimensions < 1:
+        raise ValueError("min_dimensions must be at least 1")
+    else:
+        required = min(int(min_dimensions), n_dims)
+
+    codes, uniques = pd.factorize(scores["response_id"])
+    if (codes < 0).any():
+        raise ValueError("scores has a missing response_id")
+    score = scores["score"].to_numpy(dtype=float)
+    valid = ~np.isnan(score)
+    n_valid = np.bincount(codes, weights=valid, minlength=len(uniques))
+    sums = np.bincount(codes, weights=np.where(valid, score, 0.0), minlength=len(uniques))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = sums / n_valid
+    total[n_valid < required] = np.nan
+    _, first = np.unique(codes, return_index=True)
+    out = scores[["response_id", "round_id", "partner_id"]].take(first).reset_index(drop=True)
+    out["dimension"] = label
+    out["score"] = total
+    out["n_answered"] = np.rint(n_valid).astype(np.int64)
+    out["n_items"] = np.int64(n_dims)
+    return out
+
+
+def _parse_bands(bands: Iterable[Mapping[str, Any]]) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    if isinstance(bands, Mapping | str) or not isinstance(bands, Iterable):
+        raise TypeError("bands must be a list of {'label', 'min', 'max'} mappings")
+    rows = list(bands)
+    if not rows:
+        raise ValueError("bands is empty")
+    labels, mins, maxs = [], [], []
+    for band in rows:
+        if not isinstance(band, Mapping) or not {"label", "min", "max"} <= set(band):
+            raise ValueError(f"each band needs 'label', 'min' and 'max', got {band!r}")
+        lo, hi = band["min"], band["max"]
+        for edge in (lo, hi):
+            if isinstance(edge, bool) or not isinstance(edge, int | float | np.number):
+                raise TypeError(f"band edges must be numbers, got {edge!r} in {band!r}")
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise ValueError(f"band {band['label']!r} needs finite min <= max")
+        labels.append(band["label"])
+        mins.append(float(lo))
+        maxs.append(float(hi))
+    order = np.argsort(mins, kind="stable")
+    lo_sorted, hi_sorted = np.asarray(mins)[order], np.asarray(maxs)[order]
+    if np.any(lo_sorted[1:] <= hi_sorted[:-1]):
+        raise ValueError("bands overlap: with inclusive edges each band must start above the last")
+    if len(set(labels)) != len(labels):
+        raise ValueError("band labels must be unique")
+    return [labels[i] for i in order], lo_sorted, hi_sorted
+
+
+def assign_bands(
+    scores: pd.DataFrame,
+    bands: Sequence[Mapping[str, Any]],
+    *,
+    value: str = "score",
+    column: str = "band",
+) -> pd.DataFrame:
+    """Label each score with the band (e.g. strength / borderline / concern) it falls in.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Any frame with a numeric ``value`` column (respondent scores, or group means from
+        :func:`analysis.describe.describe` with ``value="mean"``).
+    bands : list of dict
+        ``{"label": ..., "min": ..., "max": ...}`` with inclusive edges, as declared in the
+        questionnaire file; bands may leave gaps (1-2.4, 2.5-3.4, 3.5-5) but must not overlap.
+    value : str, default "score"
+        Column holding the numbers to band.
+    column : str, default "band"
+        Name of the new column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``scores`` with ``column`` added (object dtype): the band label, or None
+        for a NaN score or one below the lowest / above the highest band.
+
+    Notes
+    -----
+    A score inside ``[min, max]`` of a band (within 1e-9) gets it. A score in a gap between
+    two bands, which happens when band edges are written to one decimal and a mean is not
+    (2.45 between 2.4 and 2.5), gets the band whose nearer edge is closer, and the upper band
+    on an exact tie, as rounding half up would give. Scores outside the whole range get
+    None rather than a guess.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bands = [{"label": "concern", "min": 1, "max": 2.4},
+    ...          {"label": "borderline", "min": 2.5, "max": 3.4},
+    ...          {"label": "strength", "min": 3.5, "max": 5}]
+    >>> assign_bands(pd.DataFrame({"score": [2.42, 2.45, 3.5, None]}), bands)["band"].tolist()
+    ['concern', 'borderline', 'strength', None]
+    """
+    require_frame(scores, "scores")
+    require_columns(scores, [value], "scores")
+    require_numeric(scores, [value], "scores")
+    labels, lo, hi = _parse_bands(bands)
+    x = scores[value].to_numpy(dtype=float)
+    idx = np.searchsorted(lo, x + _EPS, side="right") - 1  # last band starting at or below x
+    safe = np.clip(idx, 0, len(lo) - 1)
+    inside = (idx >= 0) & (x <= hi[safe] + _EPS)
+    nxt = np.clip(idx + 1, 0, len(lo) - 1)
+    in_gap = (idx >= 0) & (idx < len(lo) - 1) & ~inside
+    to_upper = (lo[nxt] - x) <= (x - hi[safe]) + _EPS
+    chosen = np.where(inside, safe, np.where(in_gap & to_upper, nxt, safe))
+    found = (inside | in_gap) & ~np.isnan(x)
+    label_arr = np.empty(len(labels), dtype=object)
+    label_arr[:] = labels
+    result = np.full(len(x), None, dtype=object)
+    result[found] = label_arr[chosen[found]]
+    out = scores.copy()
+    out[column] = pd.Series(result, index=scores.index, dtype=object)
+    return out
+
+
+def partnership_score(
+    scores: pd.DataFrame,
+    group: str = "partner_id",
+    weighting: Literal["partner", "respondent"] = "partner",
+    *,
+    by: str | Sequence[str] | None = ("round_id", "dimension"),
+    value: str = "score",
+) -> pd.DataFrame:
+    """Score the partnership as a whole, by default giving every partner an equal voice.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Respondent scores (see :func:`dimension_scores`); NaN scores are left out.
+    group : str, default "partner_id"
+        Column identifying the partner (the unit that is weighted equally).
+    weighting : {"partner", "respondent"}, default "partner"
+        ``"partner"``: mean of the partner means, so a partner with 40 respondents counts
+        as much as one with 4, in the spirit of *kesetaraan* (equality). ``"respondent"``:
+        mean over all respondents pooled, so large partners dominate.
+    by : str or list of str, default ("round_id", "dimension")
+        Columns giving separate partnership scores (pass ``None`` for one overall number).
+    value : str, default "score"
+        Column holding the respondent scores.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``by`` combination: the ``by`` columns, ``score`` (float), ``n_partners``
+        (partners with at least one valid score), ``n`` (valid respondent scores) and
+        ``weighting``.
+
+    Notes
+    -----
+    With ``m_p`` the mean of partner ``p``'s ``n_p`` valid scores and ``P`` partners::
+
+        partner weighting:    S = (1 / P) * sum_p m_p
+        respondent weighting: S = sum_p n_p * m_p / sum_p n_p
+
+    The two agree when every partner has the same number of respondents.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"partner_id": ["A", "A", "A", "B"],
+    ...                        "score": [4.0, 4.0, 4.0, 2.0]})
+    >>> partnership_score(scores, by=None)[["score", "n_partners", "n"]]
+       score  n_partners  n
+    0    3.0           2  4
+    >>> partnership_score(scores, weighting="respondent", by=None)["score"].item()
+    3.5
+    """
+    require_frame(scores, "scores")
+    by_cols = as_column_list(by, "by")
+    if group in by_cols:
+        raise ValueError(f"group column {group!r} cannot also be in by")
+    require_columns(scores, [*by_cols, group, value], "scores")
+    require_numeric(scores, [value], "scores")
+    if weighting not in ("partner", "respondent"):
+        raise ValueError(f"weighting must be 'partner' or 'respondent', got {weighting!r}")
+    valid = scores.loc[scores[value].notna(), [*by_cols, group, value]]
+    per_partner = (
+        valid.groupby([*by_cols, group], dropna=False, sort=True, observed=True)[value]
+        .agg(["sum", "count"])
+        .reset_index()
+    )
+    per_partner["mean"] = per_partner["sum"] / per_partner["count"]
+    if by_cols:
+        grouped = per_partner.groupby(by_cols, dropna=False, sort=True, observed=True)
+        out = grouped.agg(
+            partner_mean=("mean", "mean"),
+            total=("sum", "sum"),
+            n=("count", "sum"),
+            n_partners=("mean", "size"),
+        ).reset_index()
+        everything = scores[by_cols].drop_duplicates()
+        out = everything.merge(out, on=by_cols, how="left").sort_values(by_cols, kind="stable")
+    else:
+        out = pd.DataFrame(
+            {
+                "partner_mean": [per_partner["mean"].mean()],
+                "total": [per_partner["sum"].sum()],
+                "n": [per_partner["count"].sum()],
+                "n_partners": [len(per_partner)],
+            }
+        )
+    out["n"] = out["n"].fillna(0).astype(np.int64)
+    out["n_partners"] = out["n_partners"].fillna(0).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = out["total"].to_numpy(dtype=float) / out["n"].to_numpy(dtype=float)
+    out["score"] = out["partner_mean"] if weighting == "partner" else pooled
+    out.loc[out["n"] == 0, "score"] = np.nan
+    out["weighting"] = weighting
+    return out[[*by_cols, "score", "n_partners", "n", "weighting"]].reset_index(drop=True)
