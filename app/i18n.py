@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -14,6 +14,8 @@ LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 def select_locale() -> str:
     """Pick the session's explicit choice, then the staff profile, then Indonesian."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

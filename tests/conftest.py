@@ -105,11 +105,15 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture
 def db_session(app: Flask):
-    """A session for arranging and inspecting data; tests commit explicitly."""
+    """A session for arranging and inspecting data; tests commit explicitly.
+
+    It begins transactions DEFERRED on SQLite so that merely reading never holds the write lock
+    that the code under test needs.
+    """
     from app.db import new_session
 
     with app.app_context():
-        session = new_session()
+        session = new_session(write=False)
         try:
             yield session
         finally:

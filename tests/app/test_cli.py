@@ -68,7 +68,7 @@ def test_import_refuses_changed_content_under_the_same_version(runner, db_sessio
     original = db_session.scalar(select(QuestionnaireVersion.content_hash).where(
         QuestionnaireVersion.slug == "kemitraan-sehat"))
 
-    edited = text.replace("reverse: false", "reverse: true", 1)
+    edited = text.replace("        reverse: true", "        reverse: false", 1)
     assert edited != text
     changed.write_text(edited, encoding="utf-8")
     result = runner.invoke(args=["questionnaire", "import", str(changed)])
