@@ -48,7 +48,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI: str | None = None  # derived from REDIS_URL when unset
-    LOGIN_RATE_LIMIT = "5 per minute; 100 per hour"
+    LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "100 per hour"
     CODE_ENTRY_RATE_LIMIT = "30 per minute"
 
     TESTING = False

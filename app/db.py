@@ -40,13 +40,18 @@ def normalise_url(url: str) -> str:
 
 
 def build_engine(url: str, echo: bool = False) -> Engine:
-    """Create an engine with the per-backend settings this app relies on."""
+    """Create an engine with the per-backend settings this app relies on.
+
+    Statement parameters are hidden from error messages and logs: they can hold code hashes and
+    respondents' open answers.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, hide_parameters=True,
+                               connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

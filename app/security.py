@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -54,3 +56,18 @@ def set_security_headers(response: Response) -> Response:
     ):
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirects).
+
+    Browsers read a backslash as a slash, so ``/\\evil.example`` would leave the site.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -107,18 +107,16 @@ def runner(app: Flask) -> FlaskCliRunner:
 def db_session(app: Flask):
     """A session for arranging and inspecting data; tests commit explicitly.
 
-    It begins transactions DEFERRED on SQLite so that merely reading never holds the write lock
-    that the code under test needs.
+    It is opened without pushing an app context (a context held open for the whole test would be
+    reused by test-client requests, sharing their ``g`` and session), and it begins transactions
+    DEFERRED on SQLite so that merely reading never holds the write lock the code under test needs.
     """
-    from app.db import new_session
-
-    with app.app_context():
-        session = new_session(write=False)
-        try:
-            yield session
-        finally:
-            session.rollback()
-            session.close()
+    session = app.extensions["mitra.read_sessions"]()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 def url_quote(value: str) -> str:

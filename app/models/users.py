@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +23,9 @@ class Role(enum.StrEnum):
     OBSERVER = "observer"
 
 
-class User(Base):
+class User(UserMixin, Base):
+    """A staff account; UserMixin gives Flask-Login its interface (get_id, is_authenticated)."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +42,11 @@ class User(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to sign in an inactive account."""
+        return self.is_active_account
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

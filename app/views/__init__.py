@@ -10,6 +10,8 @@ from flask import Flask
 BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("main", None),
     ("errors", None),
+    ("respond", None),
+    ("auth", None), ("admin", "/admin"), ("fieldwork", "/fieldwork"),
 )
 
 

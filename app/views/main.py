@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -20,6 +18,7 @@ from sqlalchemy import select, text
 from app.auth.access import public
 from app.db import get_session
 from app.models import Membership, Partnership
+from app.security import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -45,7 +44,7 @@ def set_language():
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = language
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 
 
 @bp.get("/healthz")
@@ -53,12 +52,3 @@ def set_language():
 def health():
     get_session().execute(text("SELECT 1"))
     return {"status": "ok"}
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow local paths, so the switch cannot be used as an open redirect."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("main.index")

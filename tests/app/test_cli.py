@@ -149,3 +149,19 @@ def test_demo_seed_twice(runner, db_session):
     user = db_session.scalar(select(User).where(User.email == email))
     assert verify_password(user.password_hash, password)
     assert _count(db_session, Partnership) == 1
+
+
+def test_demo_answers_differ_between_partners_and_improve_between_rounds(runner, db_session):
+    from analysis.scoring import dimension_scores
+    from app.questionnaires import load_questionnaire
+    from app.services.answers import answers_frame
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    rounds = list(db_session.scalars(select(Round).order_by(Round.opens_on)))
+    questionnaire = load_questionnaire(BUNDLED / "kemitraan-sehat.v1.yaml")
+    answers = answers_frame(db_session, [r.id for r in rounds])
+    scores = dimension_scores(answers, questionnaire.items_frame())
+    by_round = scores.groupby("round_id")["score"].mean()
+    assert by_round[rounds[1].id] > by_round[rounds[0].id] + 0.15
+    by_partner = scores.groupby("partner_id")["score"].mean()
+    assert by_partner.max() - by_partner.min() > 0.5

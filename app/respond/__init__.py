@@ -1,0 +1,1 @@
+"""The respondent side: item types, page plans and the forms built from a questionnaire."""

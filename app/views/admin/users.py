@@ -1,0 +1,71 @@
+"""Staff accounts, for site administrators only."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+
+from app.auth.access import admin_required
+from app.db import get_session
+from app.models import User
+from app.services import users as service
+from app.services.users import PasswordRefused, UserError
+from app.views.admin import bp
+from app.views.admin._helpers import actor
+from app.views.admin.forms import ConfirmForm, UserForm
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    return render_template("admin/users.html", users=service.list_users(get_session()),
+                           confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    """Create an account; a generated password is shown on this one response only."""
+    form = UserForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user, generated = service.create_user(
+                db, actor(), email=form.email.data, name=form.name.data,
+                is_admin=bool(form.is_admin.data), language=form.language.data,
+                password=form.password.data or None)
+        except UserError as error:
+            db.rollback()
+            field = form.password if isinstance(error, PasswordRefused) else form.email
+            field.errors.append(str(error))
+        else:
+            db.commit()
+            if generated is None:
+                flash(_l("The account has been created."))
+                return redirect(url_for("admin.users"))
+            # Rendered, not redirected: the password must not survive in a flash or a session.
+            return render_template("admin/user_created.html", user=user, password=generated)
+    return render_template("admin/user_form.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_required
+def set_user_active(user_id: int):
+    """Deactivate or reactivate an account; its sessions end either way."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.set_active(db, actor(), user, active=not user.is_active_account)
+    except UserError as error:
+        db.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.users"))
+    db.commit()
+    flash(_l("The account has been reactivated.") if user.is_active_account
+          else _l("The account has been deactivated."))
+    return redirect(url_for("admin.users"))
