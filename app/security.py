@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from app.extensions import login_manager
 
@@ -51,10 +50,10 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static" and (
-        getattr(current_user, "is_authenticated", False) or request.blueprint == "respond"
-    ):
-        headers["Cache-Control"] = "no-store"
+    if request.endpoint != "static":
+        # Pages show personal or tenant data, or a respondent's answers: never store them in
+        # shared caches or the browser's history cache. Views that can be cached say so.
+        headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -8,6 +8,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.auth.passwords import MAX_LENGTH
+from app.formutil import choices
 from app.i18n import LANGUAGE_NAMES
 
 
@@ -21,7 +22,7 @@ class LoginForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     language = SelectField(_l("Language of the pages"),
-                           choices=list(LANGUAGE_NAMES.items()),
+                           choices=choices(LANGUAGE_NAMES.items()),
                            validators=[DataRequired()])
 
 

@@ -21,6 +21,7 @@ from app.models import (
     RoundStatus,
     User,
 )
+from app.services.anonymity import reshuffle_round
 from app.services.audit import record
 
 MIN_PARTNERS = 2
@@ -169,6 +170,8 @@ def change_status(session: Session, actor: User, round_: Round, target: RoundSta
         raise RoundError(_l("Choose at least two participating partners."))
     previous = round_.status
     round_.status = target
+    if target is RoundStatus.CLOSED:
+        reshuffle_round(session, round_.id)
     details: dict[str, object] = {"from": previous.value, "to": target.value}
     if reason:
         details["reason"] = reason

@@ -18,15 +18,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import HiddenField, IntegerField, SelectField
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from app.auth.access import partnership_role
 from app.db import get_session
+from app.formutil import choices
 from app.i18n import LANGUAGE_NAMES
 from app.models import Partner, Role, Round, RoundStatus
 from app.services import fieldwork as service
@@ -44,7 +45,7 @@ class CodesForm(FlaskForm):
     count = IntegerField(_l("Number of codes"), default=20,
                          validators=[InputRequired(), NumberRange(1, MAX_CODES_PER_BATCH)])
     language = SelectField(_l("Language of the printed cards"),
-                           choices=list(LANGUAGE_NAMES.items()))
+                           choices=choices(LANGUAGE_NAMES.items()))
     batch = HiddenField(validators=[DataRequired()])
 
 
@@ -63,8 +64,8 @@ class RevokeForm(FlaskForm):
     """Only the CSRF token: the batch is in the URL."""
 
 
-def _participating(round_: Round) -> list[tuple[int, str]]:
-    return [(p.id, p.name) for p in round_.partners]
+def _participating(round_: Round) -> list[SelectChoice]:
+    return choices((p.id, p.name) for p in round_.partners)
 
 
 def _partner_of_round(round_: Round, partner_id: int) -> Partner:
@@ -211,7 +212,8 @@ def revoke_batch(partnership_id: int, round_id: int, batch: str):
     if form.validate_on_submit():
         withdrawn = service.revoke_batch(db, actor(), round_, batch)
         db.commit()
-        flash(_l("Withdrawn: %(n)d unused codes or uses.", n=withdrawn))
+        flash(ngettext("Withdrawn: %(num)d unused code or use.",
+                       "Withdrawn: %(num)d unused codes or uses.", withdrawn))
         return redirect(url_for("fieldwork.round", partnership_id=partnership_id,
                                 round_id=round_id))
     return render_template("fieldwork/revoke.html", form=form, partnership=g.partnership,

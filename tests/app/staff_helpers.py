@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.access import public
 from app.db import new_session
 from app.models import AuditEvent, QuestionnaireVersion, Role, RoundStatus
 from app.questionnaires import parse_questionnaire
@@ -202,29 +201,3 @@ def csrf_from(html: str) -> str:
     if match is None:
         raise ValueError("no CSRF token on the page")
     return match.group(1)
-
-
-# The respondent side exposes /r/<code> and /l/<token>. Until that blueprint is registered,
-# fieldwork tests add a stand-in with the same endpoint names so the sheet can link to them.
-respond_stand_in = Blueprint("respond", __name__)
-
-
-@respond_stand_in.get("/r/<code>", endpoint="with_code")
-@public
-def _with_code(code: str):
-    return code
-
-
-@respond_stand_in.get("/l/<token>", endpoint="with_link")
-@public
-def _with_link(token: str):
-    return token
-
-
-def ensure_respond_endpoints(app: Flask) -> None:
-    if "respond.with_code" in app.view_functions and "respond.with_link" in app.view_functions:
-        return
-    if any(name.startswith("respond.") for name in app.view_functions):
-        raise RuntimeError("the respond blueprint lacks with_code or with_link")
-    app.register_blueprint(respond_stand_in)
-

@@ -31,6 +31,7 @@ from tests.app.respond_helpers import (
     complete_flow,
     enter_code,
     page_answers,
+    writing,
 )
 from tests.factories import ROOT
 
@@ -134,16 +135,40 @@ def test_dates_are_coarse_and_ids_random(app):
     assert all(abs(a - b) > 2**64 for a, b in itertools.pairwise(numbers))
 
 
-def test_plain_listing_does_not_follow_arrival_order(app, app_config):
-    if app_config["DATABASE_URL"].startswith("postgresql"):
-        pytest.skip("PostgreSQL heap order follows inserts; reports must ORDER BY id "
-                    "(see the report: rewrite responses at round close)")
+def _physical_order(app, table: str, column: str = "id") -> list:
+    with app.extensions["mitra.engine"].connect() as conn:
+        return [row[0] for row in conn.execute(text(f"SELECT {column} FROM {table}"))]
+
+
+def test_plain_listing_does_not_follow_arrival_order_once_the_round_closes(app):
+    """SQLite stores responses WITHOUT ROWID (random key order) from the start; on both
+    databases, closing the round rewrites its rows in random order in one transaction."""
+    from app.models import Answer, Draft, Round, RoundStatus
+    from app.services.anonymity import reshuffle_round
+
     fieldwork = arrange(app, codes=12)
     arrival = _submit_several(app, fieldwork, 12)
-    with app.extensions["mitra.engine"].connect() as conn:
-        physical = [row[0] for row in conn.execute(text("SELECT id FROM responses"))]
-    assert physical == sorted(arrival), "WITHOUT ROWID: stored in random id order"
-    assert physical != arrival
+    before = Reader(app).count(Answer)
+    with writing(app) as session:
+        round_ = session.get(Round, fieldwork.round_id)
+        round_.status = RoundStatus.CLOSED
+        reshuffle_round(session, round_.id)
+        session.commit()
+    physical = _physical_order(app, "responses")
+    assert sorted(physical) == sorted(arrival), "every response kept"
+    assert physical != arrival, "stored order no longer follows arrival"
+    assert Reader(app).count(Answer) == before, "every answer kept"
+    assert Reader(app).count(Draft) == 0, "unsubmittable drafts deleted"
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        with app.extensions["mitra.engine"].connect() as conn:
+            stamps = {
+                table: set(conn.execute(text(f"SELECT xmin::text FROM {table}")).scalars())
+                for table in ("responses", "open_answers", "access_codes")
+            }
+        # One closing transaction rewrote them all: no row keeps the id of the transaction
+        # that submitted it, which a response used to share with its code and its open answers.
+        assert len(stamps["responses"]) == 1
+        assert stamps["responses"] == stamps["open_answers"] == stamps["access_codes"]
 
 
 @pytest.fixture

@@ -21,20 +21,12 @@ from tests.app.staff_helpers import (
     build_world,
     count,
     db,
-    ensure_respond_endpoints,
     rows,
     signed_in_client,
 )
 
 CODE_ON_CARD = re.compile(r'<p class="code">([A-Z0-9]{4})-([A-Z0-9]{4})</p>')
 QR_ON_CARD = re.compile(r'<img class="qr" src="(data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)"')
-
-
-@pytest.fixture
-def app(app):
-    """The app, with stand-ins for the respondent endpoints the sheet links to if missing."""
-    ensure_respond_endpoints(app)
-    return app
 
 
 @pytest.fixture

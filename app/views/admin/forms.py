@@ -21,11 +21,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.passwords import MAX_LENGTH
+from app.formutil import choices
 from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, SECTOR_LABELS
 from app.services.partnerships import min_group_size_floor
 from app.services.rounds import MAX_REASON_LENGTH, MIN_PARTNERS
 
-LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
+LANGUAGE_CHOICES = choices(LANGUAGE_NAMES.items())
 MAX_GROUP_SIZE = 100
 
 
@@ -55,7 +56,7 @@ class PartnershipForm(FlaskForm):
 
 class PartnerForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    sector = SelectField(_l("Sector"), choices=list(SECTOR_LABELS.items()))
+    sector = SelectField(_l("Sector"), choices=choices(SECTOR_LABELS.items()))
 
 
 def _optional_int(value: object) -> int | None:
@@ -66,7 +67,7 @@ def _optional_int(value: object) -> int | None:
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     partner_id = SelectField(_l("Partner (observers only)"), coerce=_optional_int,
                              validate_choice=True)
 
@@ -76,8 +77,8 @@ class MemberForm(MemberRoleForm):
 
 
 def set_partner_choices(form: MemberRoleForm, partners: list) -> None:
-    form.partner_id.choices = [("", _l("No particular partner"))] + [
-        (p.id, p.name) for p in partners]
+    form.partner_id.choices = choices(
+        [("", _l("No particular partner")), *((p.id, p.name) for p in partners)])
 
 
 class MultiCheckboxField(SelectMultipleField):

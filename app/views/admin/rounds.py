@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.access import partnership_role
 from app.db import get_session
+from app.formutil import choices
 from app.i18n import ROUND_STATUS_LABELS
 from app.models import Role, RoundStatus
 from app.services import rounds as service
@@ -25,9 +26,9 @@ def _round_form(round_=None) -> RoundForm | RoundScheduleForm:
     if round_ is not None and round_.status is not RoundStatus.DRAFT:
         return RoundScheduleForm(obj=round_)
     form = RoundForm(obj=round_)
-    form.questionnaire_version_id.choices = [
-        (v.id, _version_label(v)) for v in service.questionnaire_versions(get_session())]
-    form.partner_ids.choices = [(p.id, p.name) for p in g.partnership.partners]
+    form.questionnaire_version_id.choices = choices(
+        (v.id, _version_label(v)) for v in service.questionnaire_versions(get_session()))
+    form.partner_ids.choices = choices((p.id, p.name) for p in g.partnership.partners)
     if round_ is not None and request.method == "GET":
         form.partner_ids.data = [p.id for p in round_.partners]
     return form

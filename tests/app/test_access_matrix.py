@@ -1,0 +1,205 @@
+"""The route x role matrix: every route, every method, every kind of visitor.
+
+Each view declares an access rule (``app.auth.access``); this test derives what each visitor
+should get from that rule and checks it against the running app, on a fresh database per cell
+so that one allowed POST cannot change what the next visitor sees. A new route with a URL part
+this test does not know fails here until a value is added to ``_url_values``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.models import Membership, User
+from app.services.fieldwork import issue_code_batch, new_batch_id
+from tests.app.staff_helpers import World, build_world, db
+
+VISITORS = ("anonymous", "admin", "coordinator", "facilitator", "observer", "outsider", "plain")
+DENIED = {401, 403, 404, 405}
+# Staff routes that further require being a site admin or a coordinator somewhere.
+CREATOR_ONLY = {"admin.new_partnership", "admin.upload_questionnaire"}
+# Routes whose successful use ends on the sign-in page.
+LEAVES_FOR_LOGIN = {"auth.logout"}
+
+
+def _routes(app: Flask) -> list[tuple[str, str]]:
+    cells = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            cells.append((rule.endpoint, method))
+    return sorted(cells)
+
+
+def _app_for_collection() -> Flask:
+    from app import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+
+
+ROUTES = _routes(_app_for_collection())
+
+
+def test_every_route_declares_an_access_rule(app):
+    missing = [endpoint for endpoint, function in app.view_functions.items()
+               if endpoint != "static" and not hasattr(function, "access_rule")]
+    assert missing == [], f"views without an access decorator: {missing}"
+
+
+def _expected(rule: tuple, endpoint: str, visitor: str) -> str:
+    """'allow', 'login' (redirect to sign-in), 'forbidden' (403) or 'hidden' (404)."""
+    kind = rule[0]
+    if kind == "public":
+        return "allow"
+    if visitor == "anonymous":
+        return "login"
+    if kind == "staff":
+        if endpoint in CREATOR_ONLY and visitor in {"facilitator", "observer", "plain"}:
+            return "forbidden"
+        return "allow"
+    if kind == "admin":
+        return "allow" if visitor == "admin" else "forbidden"
+    if kind == "partnership":
+        roles = set(rule[1])
+        if visitor == "admin":
+            return "allow"
+        if visitor in {"outsider", "plain"}:
+            return "hidden"
+        return "allow" if visitor in roles else "forbidden"
+    raise AssertionError(f"unknown access rule {rule!r}")
+
+
+def _url_values(world: World, batch: str, membership_id: int, own: bool = True) -> dict:
+    if own:
+        return {"partnership_id": world.partnership, "round_id": world.open_round,
+                "partner_id": world.partners[1], "membership_id": membership_id,
+                "target": "closed", "batch": batch, "version_id": world.version,
+                "user_id": world.plain, "token": "no-such-link-token", "code": "ACDEFGHJ",
+                "number": 1}
+    # Objects of partnership B, addressed under partnership A's id.
+    return {"partnership_id": world.partnership, "round_id": world.other_round,
+            "partner_id": world.other_partners[1], "membership_id": membership_id,
+            "target": "closed", "batch": batch, "version_id": world.version,
+            "user_id": world.plain, "token": "x", "code": "ACDEFGHJ", "number": 1}
+
+
+def _arrange(app: Flask) -> tuple[World, str, int, int]:
+    world = build_world(app)
+    with db(app) as session, app.test_request_context():
+        from app.models import Partner, Round
+
+        actor = session.get(User, world.admin)
+        batch = new_batch_id()
+        issue_code_batch(session, actor, session.get(Round, world.open_round),
+                         session.get(Partner, world.partners[0]), 3, batch)
+        other_batch = new_batch_id()
+        issue_code_batch(session, session.get(User, world.outsider),
+                         session.get(Round, world.other_round),
+                         session.get(Partner, world.other_partners[0]), 3, other_batch)
+        observer_membership = session.scalar(select(Membership.id).where(
+            Membership.user_id == world.observer))
+        outsider_membership = session.scalar(select(Membership.id).where(
+            Membership.user_id == world.outsider))
+        session.commit()
+    return world, batch, observer_membership, outsider_membership
+
+
+def _client_for(app: Flask, world: World, visitor: str):
+    client = app.test_client()
+    if visitor == "anonymous":
+        return client
+    user_id = getattr(world, visitor)
+    with db(app) as session:
+        epoch = session.get(User, user_id).session_epoch
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+        session["epoch"] = epoch
+    return client
+
+
+def _request(client, method: str, url: str):
+    return client.open(url, method=method, data={} if method == "POST" else None)
+
+
+def _outcome(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code in {301, 302, 303} and re.search(r"/login(\?|$)", location):
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 404:
+        return "hidden"
+    if response.status_code in DENIED:
+        return f"status {response.status_code}"
+    return "allow"
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize(("endpoint", "method"), ROUTES)
+def test_route_role_matrix(app, endpoint, method, visitor):
+    from flask import url_for
+
+    world, batch, observer_membership, _ = _arrange(app)
+    rule = app.view_functions[endpoint].access_rule
+    expected = _expected(rule, endpoint, visitor)
+    url_rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
+    values = _url_values(world, batch, observer_membership)
+    unknown = set(url_rule.arguments) - set(values)
+    assert not unknown, f"add URL values for {sorted(unknown)} to _url_values"
+    with app.test_request_context():
+        url = url_for(endpoint, **{k: values[k] for k in url_rule.arguments})
+    response = _request(_client_for(app, world, visitor), method, url)
+    outcome = _outcome(response)
+    if endpoint in LEAVES_FOR_LOGIN and expected == "allow" and outcome == "login":
+        outcome = "allow"
+    if rule[0] == "public":
+        assert outcome not in {"login", "forbidden"}, f"{method} {url} as {visitor}: {outcome}"
+    else:
+        assert outcome == expected, (
+            f"{method} {url} as {visitor}: expected {expected}, got {outcome} "
+            f"({response.status_code})")
+    _check_headers(response, visitor, rule)
+
+
+def _check_headers(response, visitor: str, rule: tuple) -> None:
+    headers = response.headers
+    assert "default-src 'self'" in headers.get("Content-Security-Policy", "")
+    assert headers.get("X-Content-Type-Options") == "nosniff"
+    assert headers.get("X-Frame-Options") == "DENY"
+    assert headers.get("Referrer-Policy") == "no-referrer"
+    if visitor != "anonymous" and response.mimetype == "text/html":
+        assert headers.get("Cache-Control") == "no-store", "staff pages must not be cached"
+
+
+PARTNERSHIP_OBJECT_ROUTES = [
+    (endpoint, method) for endpoint, method in ROUTES
+    if endpoint.split(".")[0] in {"admin", "fieldwork"}
+]
+
+
+@pytest.mark.parametrize(("endpoint", "method"), PARTNERSHIP_OBJECT_ROUTES)
+def test_objects_of_another_partnership_are_not_found(app, endpoint, method):
+    """A coordinator of A addressing B's rounds, partners, members or batches through A's URL."""
+    from flask import url_for
+
+    world, _, _, outsider_membership = _arrange(app)
+    url_rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
+    object_parts = set(url_rule.arguments) & {"round_id", "partner_id", "membership_id", "batch"}
+    if not object_parts or app.view_functions[endpoint].access_rule[0] != "partnership":
+        pytest.skip("no partnership-owned object in this URL")
+    with db(app) as session:
+        from app.models import AccessCode
+
+        other_batch = session.scalar(select(AccessCode.batch).where(
+            AccessCode.round_id == world.other_round))
+    values = _url_values(world, other_batch, outsider_membership, own=False)
+    with app.test_request_context():
+        url = url_for(endpoint, **{k: values[k] for k in url_rule.arguments})
+    response = _request(_client_for(app, world, "coordinator"), method, url)
+    assert response.status_code == 404, f"{method} {url}: {response.status_code}"
