@@ -541,8 +541,10 @@ def _parse_bands(bands: Iterable[Mapping[str, Any]]) -> tuple[list[Any], np.ndar
         maxs.append(float(hi))
     order = np.argsort(mins, kind="stable")
     lo_sorted, hi_sorted = np.asarray(mins)[order], np.asarray(maxs)[order]
-    if np.any(lo_sorted[1:] <= hi_sorted[:-1]):
-        raise ValueError("bands overlap: with inclusive edges each band must start above the last")
+    # A band may start exactly where the previous one ends (the questionnaire files' rule: the
+    # shared edge belongs to the higher band); starting below that edge is an overlap.
+    if np.any(lo_sorted[1:] < hi_sorted[:-1] - _EPS):
+        raise ValueError("bands overlap: each band must start at or above the end of the last")
     if len(set(labels)) != len(labels):
         raise ValueError("band labels must be unique")
     return [labels[i] for i in order], lo_sorted, hi_sorted
@@ -564,7 +566,8 @@ def assign_bands(
         :func:`analysis.describe.describe` with ``value="mean"``).
     bands : list of dict
         ``{"label": ..., "min": ..., "max": ...}`` with inclusive edges, as declared in the
-        questionnaire file; bands may leave gaps (1-2.4, 2.5-3.4, 3.5-5) but must not overlap.
+        questionnaire file; bands may leave gaps (1-2.4, 2.5-3.4, 3.5-5) or share an edge
+        (1-3, 3-4, 4-5: the shared edge belongs to the higher band) but must not overlap.
     value : str, default "score"
         Column holding the numbers to band.
     column : str, default "band"
@@ -592,6 +595,11 @@ def assign_bands(
     ...          {"label": "strength", "min": 3.5, "max": 5}]
     >>> assign_bands(pd.DataFrame({"score": [2.42, 2.45, 3.5, None]}), bands)["band"].tolist()
     ['concern', 'borderline', 'strength', None]
+    >>> shared = [{"label": "concern", "min": 1, "max": 3},
+    ...           {"label": "borderline", "min": 3, "max": 4},
+    ...           {"label": "strength", "min": 4, "max": 5}]
+    >>> assign_bands(pd.DataFrame({"score": [2.99, 3.0, 4.0, 5.0]}), shared)["band"].tolist()
+    ['concern', 'borderline', 'strength', 'strength']
     """
     require_frame(scores, "scores")
     require_columns(scores, [value], "scores")

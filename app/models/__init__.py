@@ -12,6 +12,7 @@ from app.models.partnerships import (
 )
 from app.models.questionnaires import QuestionnaireVersion
 from app.models.responses import Answer, OpenAnswer, PartnerRating, Response
+from app.models.results import ResultSnapshot
 from app.models.tokens import ApiToken
 from app.models.users import Membership, Role, User
 from app.models.workshops import (
@@ -43,6 +44,7 @@ __all__ = [
     "Partnership",
     "QuestionnaireVersion",
     "Response",
+    "ResultSnapshot",
     "Role",
     "Round",
     "RoundStatus",

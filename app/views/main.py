@@ -19,6 +19,7 @@ from app.auth.access import public
 from app.db import get_session
 from app.models import Membership, Partnership
 from app.security import safe_next
+from app.services.partnerships import can_create_partnership
 
 bp = Blueprint("main", __name__)
 
@@ -28,12 +29,14 @@ bp = Blueprint("main", __name__)
 def index():
     """Show staff their partnerships; show everyone else the way in for respondents."""
     partnerships: list[Partnership] = []
+    can_create = False
     if current_user.is_authenticated:
+        can_create = can_create_partnership(get_session(), current_user)
         query = select(Partnership).order_by(Partnership.name)
         if not current_user.is_admin:
             query = query.join(Membership).where(Membership.user_id == current_user.id)
         partnerships = list(get_session().scalars(query))
-    return render_template("main/index.html", partnerships=partnerships)
+    return render_template("main/index.html", partnerships=partnerships, can_create=can_create)
 
 
 @bp.post("/language")

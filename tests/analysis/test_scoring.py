@@ -458,7 +458,6 @@ def test_assign_bands_keeps_input_and_accepts_unsorted_bands():
 @pytest.mark.parametrize(
     "bands",
     [
-        [{"label": "a", "min": 1, "max": 3}, {"label": "b", "min": 3, "max": 5}],  # shared edge
         [{"label": "a", "min": 1, "max": 3}, {"label": "b", "min": 2, "max": 5}],  # overlap
         [{"label": "a", "min": 3, "max": 1}],
         [{"label": "a", "min": 1}],
@@ -469,6 +468,15 @@ def test_assign_bands_keeps_input_and_accepts_unsorted_bands():
 def test_assign_bands_rejects_bad_bands(bands):
     with pytest.raises(ValueError):
         assign_bands(pd.DataFrame({"score": [2.0]}), bands)
+
+
+def test_shared_band_edge_belongs_to_the_higher_band():
+    """The questionnaire files' rule (questionnaires/README.md): 3.0 is the middle band."""
+    bands = [{"label": "concern", "min": 1, "max": 3}, {"label": "borderline", "min": 3, "max": 4},
+             {"label": "strength", "min": 4, "max": 5}]
+    scores = pd.DataFrame({"score": [1.0, 2.999, 3.0, 3.5, 4.0, 5.0]})
+    assert assign_bands(scores, bands)["band"].tolist() == [
+        "concern", "concern", "borderline", "borderline", "strength", "strength"]
 
 
 # --------------------------------------------------------------------------- partnership
