@@ -45,6 +45,11 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     MAX_FORM_PARTS = 1000
 
+    # Rendered charts: in-process LRU size, Redis TTL (seconds), browser max-age (seconds).
+    CHART_CACHE_SIZE = 256
+    CHART_CACHE_TTL = 600
+    CHART_MAX_AGE = 300
+
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI: str | None = None  # derived from REDIS_URL when unset
