@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# Two workers: the machines this runs on have two cores.
+XDIST ?= -n 2
 
 .PHONY: install run test test-sqlite test-postgres test-e2e lint bench chromium translations clean
 
@@ -13,7 +15,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pybabel compile -d app/translations -f -q || true
 	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.font_manager"
 	touch $(STAMP)
 
@@ -28,18 +29,17 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## The whole suite: unit and integration on SQLite, then the real-browser tests.
-test: install chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: test-sqlite test-e2e
 
 test-sqlite: install
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 
 ## The suite again on PostgreSQL (a schema per test); set PG_TEST_URL for another server.
 test-postgres: install
-	MITRA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	MITRA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 
 test-e2e: install chromium
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 chromium:
 	@bash scripts/install-chromium.sh

@@ -25,13 +25,13 @@ from analysis._checks import (
     require_frame,
     require_numeric,
 )
-from analysis.compare import (
-    _cells,
-    _check_choice,
-    _check_min_n,
-    _checked,
-    _finite_1d,
-    _frame,
+from analysis._common import (
+    check_choice,
+    check_min_n,
+    finite_1d,
+    iter_cells,
+    result_frame,
+    valid_rows,
 )
 
 __all__ = [
@@ -132,7 +132,7 @@ def rwg(values: Any, scale_points: int, *, null_variance: float | None = None) -
     0.0
     """
     sigma2 = _null_variance(scale_points, null_variance)
-    x = _finite_1d(values, "values")
+    x = finite_1d(values, "values")
     if x.size < 2:
         return float("nan")
     ratio = np.var(x, ddof=1) / sigma2
@@ -257,7 +257,7 @@ def _null_variance(scale_points: int, null_variance: float | None) -> float:
 
 def _item_variances(wide: Any, nan_policy: str) -> np.ndarray:
     """Item variances (ddof = 1) of a raters x items table, items with < 2 answers dropped."""
-    _check_choice(nan_policy, _NAN_POLICIES, "nan_policy")
+    check_choice(nan_policy, _NAN_POLICIES, "nan_policy")
     if isinstance(wide, pd.DataFrame):
         require_numeric(wide, list(wide.columns), "wide")
         table = wide.to_numpy(dtype=float)
@@ -375,13 +375,13 @@ def agreement_by_partner(
     1        ngo  5  0.857  False
     """
     by_cols = as_column_list(by, "by")
-    _check_min_n(min_n, minimum=2)
+    check_min_n(min_n, minimum=2)
     for name, share in (("split_below", split_below), ("split_share", split_share)):
         if isinstance(share, bool) or not isinstance(share, int | float | np.number):
             raise TypeError(f"{name} must be a number")
         if not 0 <= share <= 1:
             raise ValueError(f"{name} must be between 0 and 1, got {share}")
-    _check_choice(nan_policy, _NAN_POLICIES, "nan_policy")
+    check_choice(nan_policy, _NAN_POLICIES, "nan_policy")
     if "dimension" in [*by_cols, group]:
         raise ValueError("rows are already per dimension; leave 'dimension' out of group and by")
     rows = _answer_rows(answers, items, [*by_cols, group])
@@ -633,11 +633,11 @@ def group_icc(
     0  9         3  38.0  0.925  0.9737
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [group, *by_cols])
-    _check_choice(group_size, _GROUP_SIZES, "group_size")
+    frame = valid_rows(scores, "scores", value, [group, *by_cols])
+    check_choice(group_size, _GROUP_SIZES, "group_size")
     frame = frame.loc[frame[group].notna()]
     rows = []
-    for key, cell in _cells(frame, by_cols):
+    for key, cell in iter_cells(frame, by_cols):
         sizes = cell.groupby(group, sort=False, observed=True)[value].size().to_numpy(float)
         sums = cell.groupby(group, sort=False, observed=True)[value].sum().to_numpy(float)
         n, j = sizes.sum(), sizes.size
@@ -696,7 +696,7 @@ def group_icc(
         "icc2",
         "reason",
     ]
-    return _frame(rows, columns)
+    return result_frame(rows, columns)
 
 
 _ICC_DESCRIPTIONS = {

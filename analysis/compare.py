@@ -4,14 +4,11 @@ Survey answers are ordinal and heavily tied, and partners have 3-30 respondents,
 are compared with rank tests (tie-corrected), each p-value travelling with its ``n`` and an
 effect size. :func:`compare_partners` runs one test per dimension (Kruskal-Wallis for three or
 more partners, Mann-Whitney U for exactly two) and adjusts the p-values across dimensions.
-
-The small helpers at the bottom (``_cells``, ``_adjust``...) are shared by ``rounds``,
-``gaps`` and ``agreement``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,12 +16,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._checks import (
-    as_column_list,
-    nan_to_none,
-    require_columns,
-    require_frame,
-    require_numeric,
+from analysis._checks import as_column_list, nan_to_none
+from analysis._common import (
+    ALTERNATIVES,
+    adjust_column,
+    check_choice,
+    check_min_n,
+    finite_1d,
+    iter_cells,
+    result_frame,
+    split_by_group,
+    valid_rows,
 )
 from analysis.multiple import adjust_pvalues
 
@@ -37,7 +39,6 @@ __all__ = [
     "mann_whitney",
 ]
 
-_ALTERNATIVES = ("two-sided", "less", "greater")
 _MWU_METHODS = ("auto", "exact", "asymptotic", "permutation")
 # scipy's own rule for method="auto" in mannwhitneyu: exact only without ties and when one
 # sample has at most 8 values. Applied here explicitly so the result can say which was used.
@@ -107,7 +108,7 @@ def kruskal_wallis(data: pd.DataFrame, dv: str, between: str) -> pd.DataFrame:
     >>> kruskal_wallis(df, "score", "partner_id").round(4).to_dict("records")
     [{'n': 14, 'k': 3, 'h': 0.7714, 'df': 2, 'p_value': 0.68, 'epsilon_squared': 0.0593}]
     """
-    _, samples = _samples(_checked(data, "data", dv, [between]), dv, between)
+    _, samples = split_by_group(valid_rows(data, "data", dv, [between]), dv, between)
     if len(samples) < 2:
         raise ValueError(f"kruskal_wallis needs at least two groups in {between!r} with data")
     return pd.DataFrame([_kruskal(samples)])
@@ -191,7 +192,7 @@ def dunn(data: pd.DataFrame, dv: str, between: str, p_adjust: str = "holm") -> p
     1       a       c -2.753
     2       b       c -1.376
     """
-    labels, samples = _samples(_checked(data, "data", dv, [between]), dv, between)
+    labels, samples = split_by_group(valid_rows(data, "data", dv, [between]), dv, between)
     if len(samples) < 2:
         raise ValueError(f"dunn needs at least two groups in {between!r} with data")
     return _dunn(labels, samples, p_adjust)
@@ -341,12 +342,12 @@ def mann_whitney(
     >>> res.u, round(res.p_value, 6), res.method, res.rank_biserial
     (17.0, 0.111111, 'exact', 0.7)
     """
-    x_arr = _finite_1d(x, "x")
-    y_arr = _finite_1d(y, "y")
+    x_arr = finite_1d(x, "x")
+    y_arr = finite_1d(y, "y")
     if x_arr.size == 0 or y_arr.size == 0:
         raise ValueError("mann_whitney needs at least one non-missing value in x and in y")
-    _check_choice(alternative, _ALTERNATIVES, "alternative")
-    _check_choice(method, _MWU_METHODS, "method")
+    check_choice(alternative, ALTERNATIVES, "alternative")
+    check_choice(method, _MWU_METHODS, "method")
     n_x, n_y = x_arr.size, y_arr.size
     pooled = np.concatenate([x_arr, y_arr])
     tied = np.unique(pooled).size < pooled.size
@@ -465,11 +466,11 @@ def compare_partners(
     0  equality  mann_whitney  (a, b)     (c,)       25.0          1.0
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [group, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [group, *by_cols])
+    check_min_n(min_n)
     rows = []
-    for key, cell in _cells(frame, by_cols):
-        labels, samples = _samples(cell, value, group)
+    for key, cell in iter_cells(frame, by_cols):
+        labels, samples = split_by_group(cell, value, group)
         keep = [i for i, s in enumerate(samples) if len(s) >= min_n]
         row: dict[str, Any] = {
             **key,
@@ -528,8 +529,8 @@ def compare_partners(
         "effect_size_name",
         "reason",
     ]
-    out = _frame(rows, columns, text=("test", "method", "effect_size_name", "reason"))
-    out.insert(len(columns) - 1, "p_adjusted", _adjust(out, p_adjust, family, by_cols))
+    out = result_frame(rows, columns, text=("test", "method", "effect_size_name", "reason"))
+    out.insert(len(columns) - 1, "p_adjusted", adjust_column(out, p_adjust, family, by_cols))
     return out
 
 
@@ -582,11 +583,11 @@ def compare_partners_posthoc(
     2       b       c       0.337
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [group, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [group, *by_cols])
+    check_min_n(min_n)
     parts = []
-    for key, cell in _cells(frame, by_cols):
-        labels, samples = _samples(cell, value, group)
+    for key, cell in iter_cells(frame, by_cols):
+        labels, samples = split_by_group(cell, value, group)
         keep = [i for i, s in enumerate(samples) if len(s) >= min_n]
         if len(keep) < 2:
             continue
@@ -609,109 +610,3 @@ def compare_partners_posthoc(
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def _checked(df: pd.DataFrame, name: str, value: str, other: Sequence[str]) -> pd.DataFrame:
-    """Validate a long frame and return the rows with a non-missing ``value``."""
-    require_frame(df, name)
-    require_columns(df, [value, *other], name)
-    require_numeric(df, [value], name)
-    if np.isinf(df[value].to_numpy(dtype=float, na_value=np.nan)).any():
-        raise ValueError(f"{name} column {value!r} contains infinite values")
-    return df.loc[df[value].notna(), [value, *dict.fromkeys(other)]]
-
-
-def _samples(
-    frame: pd.DataFrame, value: str, group: str
-) -> tuple[list[Hashable], list[np.ndarray]]:
-    """Split ``value`` by ``group`` into arrays, groups sorted; rows without a group dropped."""
-    codes, uniques = pd.factorize(frame[group], sort=True)
-    values = frame[value].to_numpy(dtype=float)
-    keep = codes >= 0
-    codes, values = codes[keep], values[keep]
-    order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes, minlength=len(uniques))
-    samples = np.split(values[order], np.cumsum(counts)[:-1])
-    # Plain Python labels (not numpy scalars) so results serialise with the json module.
-    labels = [_py(u) for u in uniques]
-    return labels, samples
-
-
-def _cells(
-    frame: pd.DataFrame, by_cols: list[str]
-) -> Iterator[tuple[dict[str, Any], pd.DataFrame]]:
-    """Yield ``({by column: value}, sub-frame)`` per cell of ``by_cols`` (one cell if empty)."""
-    if not by_cols:
-        yield {}, frame
-        return
-    for key, cell in frame.groupby(by_cols, sort=True, observed=True, dropna=False):
-        yield {column: _py(k) for column, k in zip(by_cols, key, strict=True)}, cell
-
-
-def _py(value: Any) -> Any:
-    """A numpy scalar as the equivalent Python scalar; anything else unchanged."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _frame(
-    rows: list[dict[str, Any]], columns: list[str], text: Sequence[str] = ("reason",)
-) -> pd.DataFrame:
-    """Build a result frame; ``text`` columns hold Python objects with ``None`` for missing.
-
-    pandas 3 would infer its ``str`` dtype and turn ``None`` into NaN; object columns keep the
-    same ``None`` under every pandas version and serialise to JSON ``null`` directly.
-    """
-    out = pd.DataFrame(rows, columns=columns)
-    for column in text:
-        values = out[column].astype(object)
-        out[column] = values.where(values.notna(), None)
-    return out
-
-
-def _adjust(
-    out: pd.DataFrame,
-    p_adjust: str,
-    family: str | Sequence[str] | None,
-    by_cols: list[str],
-    column: str = "p_value",
-) -> np.ndarray:
-    """Adjust ``out[column]`` over all rows, or within each ``family`` of rows."""
-    family_cols = as_column_list(family, "family")
-    unknown = [c for c in family_cols if c not in by_cols]
-    if unknown:
-        raise ValueError(f"family columns {unknown} must be among the by columns {by_cols}")
-    p = out[column].to_numpy(dtype=float)
-    if not family_cols or out.empty:
-        return adjust_pvalues(p, method=p_adjust)
-    adjusted = np.full(p.shape, np.nan)
-    for idx in out.groupby(family_cols, sort=False, dropna=False).indices.values():
-        adjusted[idx] = adjust_pvalues(p[idx], method=p_adjust)
-    return adjusted
-
-
-def _check_min_n(min_n: int, minimum: int = 1) -> None:
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer):
-        raise TypeError(f"min_n must be an integer, got {type(min_n).__name__}")
-    if min_n < minimum:
-        raise ValueError(f"min_n must be at least {minimum}, got {min_n}")
-
-
-def _check_choice(value: object, allowed: Sequence[str], name: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-
-
-def _finite_1d(values: Any, name: str) -> np.ndarray:
-    """Return a 1-D float array without NaN; raise on non-numeric, 2-D or infinite input."""
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of numbers") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains infinite values")
-    return arr[~np.isnan(arr)]

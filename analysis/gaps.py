@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from analysis._checks import as_column_list
-from analysis.compare import _adjust, _cells, _check_min_n, _checked, _frame, _samples
+from analysis._common import (
+    adjust_column,
+    check_min_n,
+    iter_cells,
+    result_frame,
+    split_by_group,
+    valid_rows,
+)
 
 __all__ = ["partner_means", "perception_gaps"]
 
@@ -133,16 +140,16 @@ def perception_gaps(
     0.0079
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [group, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [group, *by_cols])
+    check_min_n(min_n)
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, int | np.integer):
         raise TypeError("n_permutations must be an integer")
     if n_permutations < 1:
         raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
     shared_rng = random_state if isinstance(random_state, np.random.Generator) else None
     rows = []
-    for key, cell in _cells(frame, by_cols):
-        labels, samples = _samples(cell, value, group)
+    for key, cell in iter_cells(frame, by_cols):
+        labels, samples = split_by_group(cell, value, group)
         keep = [i for i, s in enumerate(samples) if len(s) >= min_n]
         kept = [samples[i] for i in keep]
         row: dict[str, Any] = {
@@ -208,8 +215,8 @@ def perception_gaps(
         "p_value",
         "reason",
     ]
-    out = _frame(rows, columns, text=("high_group", "low_group", "reason"))
-    out.insert(len(columns) - 1, "p_adjusted", _adjust(out, p_adjust, family, by_cols))
+    out = result_frame(rows, columns, text=("high_group", "low_group", "reason"))
+    out.insert(len(columns) - 1, "p_adjusted", adjust_column(out, p_adjust, family, by_cols))
     return out
 
 
@@ -251,8 +258,8 @@ def partner_means(
     1  equality          b  3   3.0
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [group, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [group, *by_cols])
+    check_min_n(min_n)
     keys = [*by_cols, group]
     summary = (
         frame.dropna(subset=[group])

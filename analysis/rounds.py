@@ -20,18 +20,18 @@ import pandas as pd
 from scipy import stats
 
 from analysis._checks import as_column_list, nan_to_none
-from analysis.compare import (
-    _ALTERNATIVES,
-    _adjust,
-    _cells,
-    _check_choice,
-    _check_min_n,
-    _checked,
-    _frame,
-    _py,
-    _samples,
-    mann_whitney,
+from analysis._common import (
+    ALTERNATIVES,
+    adjust_column,
+    check_choice,
+    check_min_n,
+    iter_cells,
+    py_scalar,
+    result_frame,
+    split_by_group,
+    valid_rows,
 )
+from analysis.compare import mann_whitney
 
 __all__ = [
     "WilcoxonResult",
@@ -130,12 +130,12 @@ def compare_rounds(
     0           1         2              1.3  24.0           0.92
     """
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [round_col, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [round_col, *by_cols])
+    check_min_n(min_n)
     rounds = _round_order(frame[round_col], order)
     rows = []
-    for key, cell in _cells(frame, by_cols):
-        labels, samples = _samples(cell, value, round_col)
+    for key, cell in iter_cells(frame, by_cols):
+        labels, samples = split_by_group(cell, value, round_col)
         by_round = dict(zip(labels, samples, strict=True))
         empty = np.empty(0)
         for earlier, later in itertools.pairwise(rounds):
@@ -184,8 +184,8 @@ def compare_rounds(
         "rank_biserial",
         "reason",
     ]
-    out = _frame(rows, columns, text=("method", "reason"))
-    out.insert(len(columns) - 1, "p_adjusted", _adjust(out, p_adjust, family, by_cols))
+    out = result_frame(rows, columns, text=("method", "reason"))
+    out.insert(len(columns) - 1, "p_adjusted", adjust_column(out, p_adjust, family, by_cols))
     return out
 
 
@@ -288,14 +288,14 @@ def trend_test(
     >>> float(row.j), float(row.j_expected), round(float(row.j_variance), 2)
     (79.0, 54.0, 150.29)
     """
-    _check_choice(alternative, _ALTERNATIVES, "alternative")
+    check_choice(alternative, ALTERNATIVES, "alternative")
     by_cols = as_column_list(by, "by")
-    frame = _checked(scores, "scores", value, [round_col, *by_cols])
-    _check_min_n(min_n)
+    frame = valid_rows(scores, "scores", value, [round_col, *by_cols])
+    check_min_n(min_n)
     rounds = _round_order(frame[round_col], order)
     rows = []
-    for key, cell in _cells(frame, by_cols):
-        labels, samples = _samples(cell, value, round_col)
+    for key, cell in iter_cells(frame, by_cols):
+        labels, samples = split_by_group(cell, value, round_col)
         by_round = dict(zip(labels, samples, strict=True))
         kept = [r for r in rounds if by_round.get(r, np.empty(0)).size >= min_n]
         row: dict[str, Any] = {
@@ -336,8 +336,8 @@ def trend_test(
         "tau_b",
         "reason",
     ]
-    out = _frame(rows, columns)
-    out.insert(len(columns) - 1, "p_adjusted", _adjust(out, p_adjust, family, by_cols))
+    out = result_frame(rows, columns)
+    out.insert(len(columns) - 1, "p_adjusted", adjust_column(out, p_adjust, family, by_cols))
     return out
 
 
@@ -389,7 +389,7 @@ def _jonckheere(groups: Sequence[np.ndarray], alternative: str) -> dict[str, flo
 
 
 def _round_order(rounds: pd.Series, order: Sequence[Hashable] | None) -> list[Hashable]:
-    present = [_py(r) for r in pd.unique(rounds.dropna())]
+    present = [py_scalar(r) for r in pd.unique(rounds.dropna())]
     if order is None:
         try:
             return sorted(present)
@@ -397,7 +397,7 @@ def _round_order(rounds: pd.Series, order: Sequence[Hashable] | None) -> list[Ha
             raise TypeError(
                 "round ids of mixed types cannot be sorted; pass order= explicitly"
             ) from None
-    ordered = [_py(r) for r in order]
+    ordered = [py_scalar(r) for r in order]
     if len(set(ordered)) != len(ordered):
         raise ValueError(f"order lists a round twice: {ordered}")
     missing = [r for r in present if r not in ordered]
@@ -540,9 +540,9 @@ def paired_wilcoxon(
     a = _paired_array(after, "after")
     if a.size != b.size:
         raise ValueError(f"before and after must have the same length, got {b.size} and {a.size}")
-    _check_choice(alternative, _ALTERNATIVES, "alternative")
-    _check_choice(method, _WILCOXON_METHODS, "method")
-    _check_choice(zero_method, _ZERO_METHODS, "zero_method")
+    check_choice(alternative, ALTERNATIVES, "alternative")
+    check_choice(method, _WILCOXON_METHODS, "method")
+    check_choice(zero_method, _ZERO_METHODS, "zero_method")
     if correction not in (True, False):
         raise TypeError("correction must be True or False")
     complete = ~(np.isnan(a) | np.isnan(b))

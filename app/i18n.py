@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -32,6 +33,30 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = select_locale
+    app.before_request(_translate_form_messages)
+
+
+class CatalogueFormTranslations:
+    """WTForms' own messages ("This field is required.") read from our catalogue.
+
+    WTForms ships no Indonesian catalogue, so ``flask translate update`` copies its messages
+    into ours, and Flask-WTF is pointed here instead of at WTForms' files. The lookup happens
+    when a message is needed, so it follows the locale of that moment.
+    """
+
+    def ugettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
+_FORM_TRANSLATIONS = CatalogueFormTranslations()
+
+
+def _translate_form_messages() -> None:
+    # Flask-WTF looks for this request attribute before loading WTForms' own catalogues.
+    request.wtforms_translations = _FORM_TRANSLATIONS
 
 
 SECTOR_LABELS = {

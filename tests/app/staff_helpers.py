@@ -93,15 +93,17 @@ def build_world(app: Flask) -> World:
 
 
 def _build_world(session: Session) -> World:
+    # Staff read the pages in English here (their profile language); the Indonesian default
+    # is covered by tests/app/test_translations.py and the browser tests.
     version = import_test_questionnaire(session)
     a = make_partnership(session, "Kemitraan A")
     b = make_partnership(session, "Kemitraan B")
-    admin = make_user(session, "admin@example.org", is_admin=True)
-    coordinator = make_user(session, "koordinator@example.org")
-    facilitator = make_user(session, "fasilitator@example.org")
-    observer = make_user(session, "pengamat@example.org")
-    outsider = make_user(session, "orang-luar@example.org")
-    plain = make_user(session, "tanpa-peran@example.org")
+    admin = make_user(session, "admin@example.org", is_admin=True, language="en")
+    coordinator = make_user(session, "koordinator@example.org", language="en")
+    facilitator = make_user(session, "fasilitator@example.org", language="en")
+    observer = make_user(session, "pengamat@example.org", language="en")
+    outsider = make_user(session, "orang-luar@example.org", language="en")
+    plain = make_user(session, "tanpa-peran@example.org", language="en")
     add_member(session, coordinator, a, Role.COORDINATOR)
     add_member(session, facilitator, a, Role.FACILITATOR)
     add_member(session, observer, a, Role.OBSERVER, partner=a.partners[0])
