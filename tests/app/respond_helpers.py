@@ -104,6 +104,25 @@ def page_answers(fieldwork: Fieldwork, number: int, *, value: int = 4,
     return data
 
 
+def choose_language(client: FlaskClient, lang: str = "en") -> FlaskClient:
+    """Switch the interface language as a visitor does, with the header's language form.
+
+    The choice lives in the session (``session["lang"]``), so it holds for the whole flow
+    unless the respondent picks another questionnaire language. The form's CSRF token is
+    sent too, so this also works where CSRF protection is on.
+    """
+    page = client.get("/").get_data(as_text=True)
+    response = client.post("/language", data={"lang": lang, "next": "/",
+                                              "csrf_token": csrf_token_from(page)})
+    assert response.status_code == 302, (lang, response.status_code)
+    return client
+
+
+def english_client(app: Flask) -> FlaskClient:
+    """A fresh browser that asked for English (the interface default is Indonesian)."""
+    return choose_language(app.test_client(), "en")
+
+
 def enter_code(client: FlaskClient, code: str, **extra: str):
     return client.post("/r", data={"code": code, **extra})
 

@@ -34,6 +34,15 @@ def staff(app):
         return user
 
 
+@pytest.fixture
+def english_staff(app):
+    """A staff member whose profile language is English, for tests that read page text."""
+    with db(app) as session:
+        user = make_user(session, "staff-en@example.org", language="en")
+        session.commit()
+        return user
+
+
 def _reload(app, user_id: int) -> User:
     return fresh(app, User, user_id)
 
@@ -194,8 +203,10 @@ def test_profile_refuses_an_unknown_language(app, client, staff):
     assert _reload(app, staff.id).language == "id"
 
 
-def test_password_change_checks_the_current_password_and_the_policy(app, client, staff):
-    sign_in(client, "staf@example.org")
+def test_password_change_checks_the_current_password_and_the_policy(app, client,
+                                                                    english_staff):
+    staff = english_staff
+    sign_in(client, "staff-en@example.org")
     before = _reload(app, staff.id).password_hash
     wrong_current = client.post("/profile/password", data={
         "pw-current_password": WRONG, "pw-new_password": "another long phrase here",
@@ -264,7 +275,9 @@ def test_repeated_failed_sign_ins_get_429_in_the_users_language(make_app):
                                           "password": DEFAULT_PASSWORD})
     assert blocked.status_code == 429
     html = blocked.get_data(as_text=True)
-    assert '<html lang="id">' in html and "Error 429" in html
+    # Nobody is signed in and no language was chosen: Indonesian, the default
+    # (catalogue: "Error %(code)s" -> "Kesalahan %(code)s").
+    assert '<html lang="id">' in html and "Kesalahan 429" in html
     # Another account from the same client is not affected.
     assert client.post("/login", data={"email": "other@example.org",
                                        "password": WRONG}).status_code == 200
@@ -272,6 +285,7 @@ def test_repeated_failed_sign_ins_get_429_in_the_users_language(make_app):
     english = client.post("/login", data={"email": "batas@example.org", "password": WRONG})
     assert english.status_code == 429
     assert '<html lang="en">' in english.get_data(as_text=True)
+    assert "Error 429" in english.get_data(as_text=True)
 
 
 def test_successful_sign_ins_do_not_use_up_the_limit(make_app):

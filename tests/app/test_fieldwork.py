@@ -146,14 +146,21 @@ def test_each_card_has_a_qr_code_of_its_direct_link(app, world):
         # segno is deterministic: the same URL gives the same symbol.
         assert image == service.qr_data_uri(f"http://localhost/r/{code}")
     entry = "http://localhost/r" if "respond.start" in app.view_functions else "http://localhost/"
-    assert f"go to {entry} and enter the code" in html  # where to type a code by hand
+    # Where to type a code by hand, on cards printed in Indonesian (the form's language "id";
+    # catalogue: "Scan the QR code, or go to %(url)s and enter the code." ->
+    # "Pindai kode QR, atau buka %(url)s dan masukkan kodenya.").
+    assert f"atau buka {entry} dan masukkan kodenya" in html
 
 
 def test_cards_are_in_the_chosen_language_and_the_page_in_the_users(app, world):
+    # The coordinator reads the site in English (profile language, see staff_helpers) and
+    # prints Indonesian cards (catalogue: "Your answers are anonymous. The code works once." ->
+    # "Jawaban Anda anonim. Kode ini hanya dapat digunakan sekali.").
     client = signed_in_client(app, "coordinator")
-    html = _issue(client, world, world.partners[0], 1, language="en").get_data(as_text=True)
-    assert "The code works once." in html
-    assert '<html lang="id">' in html
+    html = _issue(client, world, world.partners[0], 1, language="id").get_data(as_text=True)
+    assert "Jawaban Anda anonim. Kode ini hanya dapat digunakan sekali." in html
+    assert "The code works once." not in html
+    assert '<html lang="en">' in html
 
 
 def test_sending_the_same_form_twice_issues_nothing_more(app, world):

@@ -17,8 +17,10 @@ from tests.app.respond_helpers import (
     Reader,
     answer_pages,
     arrange,
+    choose_language,
     complete_flow,
     csrf_token_from,
+    english_client,
     enter_code,
     page_answers,
     writing,
@@ -49,6 +51,7 @@ def csrf_app(app, app_config):
 
 def test_unknown_code_in_the_form_is_a_field_error(client, app):
     arrange(app)
+    choose_language(client, "en")
     response = client.post("/r", data={"code": "AAAA-AAAA"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -59,6 +62,7 @@ def test_unknown_code_in_the_form_is_a_field_error(client, app):
 
 
 def test_empty_code_asks_for_one(client):
+    choose_language(client, "en")
     response = client.post("/r", data={"code": "  "})
     assert response.status_code == 422
     assert "Please enter the code from your card." in response.get_data(as_text=True)
@@ -67,6 +71,7 @@ def test_empty_code_asks_for_one(client):
 @pytest.mark.parametrize("url", ["/r/AAAAAAAA", "/r/not-a-code", "/l/no-such-link-token"])
 def test_unknown_code_or_link_in_a_url_is_404(client, app, url):
     arrange(app, link_uses=3)
+    choose_language(client, "en")
     response = client.get(url)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
@@ -89,7 +94,7 @@ def test_used_code_is_refused_everywhere(app):
     fieldwork = arrange(app)
     code = fieldwork.codes[0]
     assert complete_flow(app.test_client(), fieldwork, code).status_code == 303
-    later = app.test_client()
+    later = english_client(app)
     by_form = later.post("/r", data={"code": code})
     by_url = later.get(f"/r/{code}")
     for response in (by_form, by_url):
@@ -106,7 +111,7 @@ def test_exhausted_partner_link_is_refused(app):
     client.get(f"/l/{fieldwork.link}")
     answer_pages(client, fieldwork)
     assert client.post("/r/review").status_code == 303
-    response = app.test_client().get(f"/l/{fieldwork.link}")
+    response = english_client(app).get(f"/l/{fieldwork.link}")
     assert response.status_code == 410
     assert "This link has been used as often as allowed" in response.get_data(as_text=True)
 
@@ -123,7 +128,7 @@ def test_exhausted_partner_link_is_refused(app):
 ])
 def test_round_not_open_is_refused(app, status, opens, closes, expected, text):
     fieldwork = arrange(app, status=status, opens_on=opens, closes_on=closes)
-    client = app.test_client()
+    client = english_client(app)
     for response in (client.post("/r", data={"code": fieldwork.codes[0]}),
                      client.get(f"/r/{fieldwork.codes[0]}")):
         assert response.status_code == expected
@@ -138,7 +143,7 @@ def test_partner_no_longer_in_the_round_is_refused(app):
         session.execute(delete(round_partners).where(
             round_partners.c.round_id == fieldwork.round_id,
             round_partners.c.partner_id == fieldwork.own_partner_id))
-    response = app.test_client().get(f"/r/{fieldwork.codes[0]}")
+    response = english_client(app).get(f"/r/{fieldwork.codes[0]}")
     assert response.status_code == 403
     assert "no longer takes part in this round" in response.get_data(as_text=True)
 
@@ -171,10 +176,13 @@ def test_page_outside_the_plan_is_404(app):
 
 
 def test_expired_session_on_a_page_sends_back_to_code_entry(client):
+    # No session means no language choice either: the notice is in the default, Indonesian
+    # (catalogue: "Your session has ended. ..." -> "Sesi Anda telah berakhir. ...").
     response = client.get("/r/page/2")
     assert response.status_code == 303 and response.location.endswith("/r")
     html = client.get("/r").get_data(as_text=True)
-    assert "Your session has ended" in html
+    assert '<html lang="id">' in html
+    assert "Sesi Anda telah berakhir. Silakan masukkan kode Anda lagi" in html
 
 
 def test_expired_session_keeps_the_answers_just_sent(app):
@@ -190,7 +198,10 @@ def test_expired_session_keeps_the_answers_just_sent(app):
     expired = fresh.post("/r/page/2", data=posted)
     assert expired.status_code == 400
     html = expired.get_data(as_text=True)
-    assert "Your session has ended" in html
+    # A new browser has no language choice: the default, Indonesian
+    # (catalogue: "Your session has ended" -> "Sesi Anda telah berakhir").
+    assert '<html lang="id">' in html
+    assert "<h1>Sesi Anda telah berakhir</h1>" in html
     carried = dict(re.findall(r'<input type="hidden" name="([qrt]_[a-z0-9_]+)" value="([^"]*)"',
                               html))
     assert carried == {k: v for k, v in posted.items() if k != "action"}
@@ -206,7 +217,7 @@ def test_expired_session_keeps_the_answers_just_sent(app):
 
 def test_double_submit_stores_exactly_one_response(app):
     fieldwork = arrange(app)
-    client = app.test_client()
+    client = english_client(app)
     enter_code(client, fieldwork.codes[0])
     answer_pages(client, fieldwork)
     first = client.post("/r/review")
@@ -224,7 +235,7 @@ def test_double_submit_stores_exactly_one_response(app):
 def test_double_click_with_the_same_cookie_stores_one(app, via_link):
     """Both clicks carry the session as it was before the first one was answered."""
     fieldwork = arrange(app, link_uses=5 if via_link else None)
-    first = app.test_client()
+    first = english_client(app)
     if via_link:
         first.get(f"/l/{fieldwork.link}")
     else:
@@ -263,7 +274,7 @@ def test_flow_works_with_csrf_protection(csrf_app):
 def test_bad_csrf_token_shows_the_answers_again_and_stores_nothing(
         csrf_app, token_kind):
     fieldwork = arrange(csrf_app)
-    client = csrf_app.test_client()
+    client = english_client(csrf_app)
     token = csrf_token_from(client.get("/r").get_data(as_text=True))
     client.post("/r", data={"code": fieldwork.codes[0], "csrf_token": token})
     data = {**page_answers(fieldwork, 1, value=2), "q_kes3": "dk", "action": "next"}
@@ -307,7 +318,10 @@ def test_csrf_failure_without_a_session_offers_code_entry(csrf_app):
     response = client.post("/r/page/3", data=data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Your session has ended" in html
+    # No session, so no language choice: the default, Indonesian
+    # (catalogue: "Your session has ended" -> "Sesi Anda telah berakhir").
+    assert '<html lang="id">' in html
+    assert "<h1>Sesi Anda telah berakhir</h1>" in html
     assert 'name="carry_page" value="3"' in html
     first_item = next(iter(page_answers(fieldwork, 3)))
     assert f'name="{first_item}" value="1"' in html
@@ -315,7 +329,7 @@ def test_csrf_failure_without_a_session_offers_code_entry(csrf_app):
 
 def test_submitting_before_answering_anything_asks_for_answers(app):
     fieldwork = arrange(app)
-    client = app.test_client()
+    client = english_client(app)
     enter_code(client, fieldwork.codes[0])
     response = client.post("/r/review")
     assert response.status_code == 303 and "/r/page/1?check=1" in response.location

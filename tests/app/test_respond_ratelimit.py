@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import limiter
-from tests.app.respond_helpers import Reader, arrange, complete_flow
+from tests.app.respond_helpers import Reader, arrange, complete_flow, english_client
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_fifty_valid_codes_from_one_address_are_never_limited(app):
 
 def test_guessing_codes_is_stopped_after_the_limit(app):
     arrange(app)
-    client = app.test_client()
+    client = english_client(app)
     statuses = [client.post("/r", data={"code": f"AAAA{n:04d}"}).status_code for n in range(40)]
     assert statuses[:30] == [422] * 30
     assert statuses[30:] == [429] * 10
