@@ -132,8 +132,7 @@ def response_count(session: Session, round_: Round) -> int:
 def round_results_for(session: Session, round_: Round) -> dict[str, Any]:
     """Return the published results of ``round_``, computing a new snapshot when due."""
     partnership = round_.partnership
-    history = [*rounds_before(session, round_), round_]
-    key = _cache_key(ROUND, partnership, history)
+    key = _cache_key(ROUND, partnership, [round_])
     snapshot = _snapshot(session, ROUND, key)
     if snapshot is not None:
         return snapshot.payload
@@ -142,24 +141,27 @@ def round_results_for(session: Session, round_: Round) -> dict[str, Any]:
         latest = _latest_round_snapshot(session, round_)
         if latest is not None and n_now - latest.n_responses < partnership.min_group_size:
             return latest.payload
-    payload = compute_round_results(session, round_, history)
+    payload = compute_round_results(session, round_)
     _publish(session, ResultSnapshot(partnership_id=partnership.id, round_id=round_.id,
                                      kind=ROUND, cache_key=key, n_responses=n_now,
                                      payload=payload))
     return payload
 
 
-def compute_round_results(session: Session, round_: Round, history: list[Round]
-                          ) -> dict[str, Any]:
-    """Run the analysis for ``round_`` with ``history`` (earlier rounds, then this one)."""
+def compute_round_results(session: Session, round_: Round) -> dict[str, Any]:
+    """Run the analysis of one round on its own answers.
+
+    Change across rounds is the over-time view's business (:func:`over_time_for`, closed
+    rounds only), so a round's figures never depend on other rounds and its snapshot stays
+    valid when they change.
+    """
     partnership = round_.partnership
-    inputs = questionnaire_inputs(_questionnaires(session, history))
-    round_ids = [r.id for r in history]
-    answers = answers_frame(session, round_ids)
+    inputs = questionnaire_inputs(_questionnaires(session, [round_]))
+    answers = answers_frame(session, [round_.id])
     ratings = ratings_frame(session, [round_.id])
     result = round_results(
         answers, inputs.items, round_id=round_.id, partners=partners_frame(partnership),
-        k=partnership.min_group_size, dimensions=inputs.dimensions, round_order=round_ids,
+        k=partnership.min_group_size, dimensions=inputs.dimensions,
         ratings=ratings if len(ratings) else None, bands=inputs.bands or None,
         total_bands=inputs.total_bands or None, favourable_min=inputs.favourable_min,
         labels=inputs.labels, random_state=RANDOM_STATE,
@@ -167,7 +169,6 @@ def compute_round_results(session: Session, round_: Round, history: list[Round]
     payload = result.to_dict()
     payload["round"] = {"id": round_.id, "name": round_.name, "status": round_.status.value,
                         "opens_on": _iso(round_.opens_on), "closes_on": _iso(round_.closes_on)}
-    payload["rounds"] = [{"id": r.id, "name": r.name} for r in history]
     return payload
 
 
