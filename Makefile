@@ -11,11 +11,13 @@ XDIST ?= -n 2
 
 .PHONY: install run test test-sqlite test-postgres test-e2e lint bench chromium translations clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json
+	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.font_manager"
+	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -63,6 +63,15 @@ def _init_limiter(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
     from app.views import register_views
 
+    class DatabaseIntConverter(IntegerConverter):
+        """``<int:...>`` limited to what an INTEGER column holds, so larger ids are a 404."""
+
+        def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+            super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_views(app)

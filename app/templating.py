@@ -6,7 +6,9 @@ from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.auth.access import membership_for
 from app.i18n import ROLE_LABELS, ROUND_STATUS_LABELS, SECTOR_LABELS
+from app.models import Role
 
 # (endpoint, label, admin only); links appear once their area's blueprint is registered.
 STAFF_NAV = (
@@ -32,10 +34,22 @@ def staff_nav_links() -> list[tuple[str, str]]:
 
 
 def partnership_url(partnership) -> str:
-    for endpoint in ("admin.partnership", "results.partnership"):
+    """Coordinators land on the partnership's set-up; facilitators and observers on results."""
+    endpoints = ("admin.partnership", "results.partnership")
+    if _reads_results(partnership):
+        endpoints = endpoints[::-1]
+    for endpoint in endpoints:
         if has_endpoint(endpoint):
             return url_for(endpoint, partnership_id=partnership.id)
     return url_for("main.index")
+
+
+def _reads_results(partnership) -> bool:
+    """Is the signed-in user a facilitator or an observer (not a coordinator) of it?"""
+    if not current_user.is_authenticated or current_user.is_admin:
+        return False
+    membership = membership_for(partnership.id)
+    return membership is not None and membership.role in {Role.FACILITATOR, Role.OBSERVER}
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,9 @@ BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("errors", None),
     ("respond", None),
     ("auth", None), ("admin", "/admin"), ("fieldwork", "/fieldwork"),
+    ("reports", "/reports"),
+    ("exports", "/exports"), ("api", "/api/v1"), ("tokens", "/profile/tokens"),
+    ("results", "/results"),
 )
 
 

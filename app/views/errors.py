@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -27,6 +27,11 @@ MESSAGES = {
 
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    if request.path.startswith("/api/"):
+        # URLs the router could not match never reach the API blueprint's own handlers.
+        from app.views.api import json_http_error
+
+        return json_http_error(error)
     code = error.code or 500
     title, message = MESSAGES.get(code, (error.name, error.description))
     return render_template("errors/error.html", code=code, title=title, message=message), code

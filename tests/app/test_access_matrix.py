@@ -22,6 +22,8 @@ VISITORS = ("anonymous", "admin", "coordinator", "facilitator", "observer", "out
 DENIED = {401, 403, 404, 405}
 # Staff routes that further require being a site admin or a coordinator somewhere.
 CREATOR_ONLY = {"admin.new_partnership", "admin.upload_questionnaire"}
+# Routes an observer tied to a partner may open only for that partner (others get 403).
+OWN_PARTNER_ONLY = {"results.partner"}
 # Routes whose successful use ends on the sign-in page.
 LEAVES_FOR_LOGIN = {"auth.logout"}
 
@@ -56,6 +58,8 @@ def _expected(rule: tuple, endpoint: str, visitor: str) -> str:
     kind = rule[0]
     if kind == "public":
         return "allow"
+    if kind == "api":  # bearer tokens only; no visitor here sends one (cookies do not count)
+        return "status 401"
     if visitor == "anonymous":
         return "login"
     if kind == "staff":
@@ -80,12 +84,14 @@ def _url_values(world: World, batch: str, membership_id: int, own: bool = True) 
                 "partner_id": world.partners[1], "membership_id": membership_id,
                 "target": "closed", "batch": batch, "version_id": world.version,
                 "user_id": world.plain, "token": "no-such-link-token", "code": "ACDEFGHJ",
-                "number": 1}
+                "number": 1, "chart": "scores", "dataset": "results", "fmt": "csv",
+                "rest": "no-such-endpoint"}
     # Objects of partnership B, addressed under partnership A's id.
     return {"partnership_id": world.partnership, "round_id": world.other_round,
             "partner_id": world.other_partners[1], "membership_id": membership_id,
             "target": "closed", "batch": batch, "version_id": world.version,
-            "user_id": world.plain, "token": "x", "code": "ACDEFGHJ", "number": 1}
+            "user_id": world.plain, "token": "x", "code": "ACDEFGHJ", "number": 1,
+            "chart": "scores", "dataset": "results", "fmt": "csv", "rest": "no-such-endpoint"}
 
 
 def _arrange(app: Flask) -> tuple[World, str, int, int]:
@@ -150,6 +156,8 @@ def test_route_role_matrix(app, endpoint, method, visitor):
     expected = _expected(rule, endpoint, visitor)
     url_rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
     values = _url_values(world, batch, observer_membership)
+    if endpoint in OWN_PARTNER_ONLY:  # the observer is tied to partners[0]
+        values["partner_id"] = world.partners[0]
     unknown = set(url_rule.arguments) - set(values)
     assert not unknown, f"add URL values for {sorted(unknown)} to _url_values"
     with app.test_request_context():
@@ -179,7 +187,7 @@ def _check_headers(response, visitor: str, rule: tuple) -> None:
 
 PARTNERSHIP_OBJECT_ROUTES = [
     (endpoint, method) for endpoint, method in ROUTES
-    if endpoint.split(".")[0] in {"admin", "fieldwork"}
+    if endpoint.split(".")[0] in {"admin", "fieldwork", "exports"}
 ]
 
 

@@ -292,8 +292,19 @@ def test_respondent_pages_follow_the_chosen_language(app, client):
     assert "Apa yang disimpan" not in html
 
 
+def _indonesian_coordinator(app, world) -> None:
+    """build_world's staff read English; these tests start from the Indonesian profile."""
+    from app.models import User
+    from tests.app.staff_helpers import db
+
+    with db(app) as session:
+        session.get(User, world.coordinator).language = "id"
+        session.commit()
+
+
 def test_staff_pages_show_dates_in_the_users_language(app):
     world = build_world(app)
+    _indonesian_coordinator(app, world)
     client = signed_in_client(app, "coordinator")
     page = f"/admin/partnerships/{world.partnership}"
     html = client.get(page).get_data(as_text=True)
@@ -308,6 +319,7 @@ def test_staff_pages_show_dates_in_the_users_language(app):
 
 def test_counts_use_the_singular_and_plural_of_each_language(app):
     world = build_world(app)
+    _indonesian_coordinator(app, world)
     client = signed_in_client(app, "coordinator")
     base = f"/fieldwork/partnerships/{world.partnership}/rounds/{world.open_round}"
     for batch, count in (("0123456789abcdef", 1), ("fedcba9876543210", 2)):

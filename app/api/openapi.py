@@ -1,0 +1,276 @@
+"""The OpenAPI 3.1 document of the read-only JSON API at ``/api/v1``.
+
+Kept as Python data beside the views so a test can compare the two: every route of the ``api``
+blueprint must be described here, and schemathesis checks that the responses match. Results
+are described by their documented top-level sections (see ``analysis.results``); deeper fields
+may grow, so objects allow additional properties.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+API_VERSION = "1.0.0"
+PREFIX = "/api/v1"
+
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+_TEXT = {
+    "type": "object",
+    "description": "The same text in Indonesian (`id`) and English (`en`).",
+    "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _unauthorized() -> dict[str, Any]:
+    response = _error("No token, or a token that is unknown, revoked or expired.")
+    response["headers"] = {"WWW-Authenticate": {
+        "description": "`Bearer`, with `error=\"invalid_token\"` when a token was sent.",
+        "schema": {"type": "string"}}}
+    return response
+
+
+def _id_parameter(name: str, what: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
+            "schema": {"type": "integer", "minimum": 1}}
+
+
+def _operation(operation_id: str, summary: str, description: str, ok: dict[str, Any],
+               parameters: list[dict[str, Any]] | None = None, *, scoped: bool) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": ok, "401": _unauthorized()}
+    if scoped:
+        responses["403"] = _error("Your role in this partnership does not allow it.")
+    responses["404"] = _error(
+        "No such object, or one of a partnership you are not a member of (the API does "
+        "not say which), or nothing to show yet.")
+    return {"operationId": operation_id, "summary": summary, "description": description,
+            "parameters": parameters or [], "responses": responses}
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "A stable code, e.g. `invalid_token`.",
+                      "examples": ["invalid_token", "not_found", "forbidden"]},
+            "message": {"type": "string", "description": "What went wrong, in English."},
+        },
+    },
+    "Role": {"type": "string", "enum": ["coordinator", "facilitator", "observer"],
+             "description": "Your role; site administrators count as coordinators."},
+    "Partnership": {
+        "type": "object",
+        "required": ["id", "name", "description", "default_language", "min_group_size",
+                     "role"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "default_language": {"type": "string"},
+            "min_group_size": {"type": "integer", "minimum": 3,
+                               "description": "The anonymity threshold k: no figure about "
+                                              "fewer than k responses is shown."},
+            "role": _ref("Role"),
+        },
+    },
+    "Partner": {
+        "type": "object",
+        "required": ["id", "name", "sector"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "sector": {"type": "string", "enum": ["government", "private", "ngo", "community",
+                                                  "academia", "donor", "other"]},
+        },
+    },
+    "PartnershipDetail": {
+        "allOf": [_ref("Partnership"), {
+            "type": "object",
+            "required": ["partners"],
+            "properties": {"partners": {"type": "array", "items": _ref("Partner")}},
+        }],
+    },
+    "Round": {
+        "type": "object",
+        "required": ["id", "name", "status", "opens_on", "closes_on", "questionnaire",
+                     "partner_ids"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "opens_on": _NULLABLE_DATE,
+            "closes_on": _NULLABLE_DATE,
+            "questionnaire": {
+                "type": "object",
+                "required": ["slug", "version", "title"],
+                "properties": {"slug": {"type": "string"}, "version": {"type": "integer"},
+                               "title": {"type": "string"}},
+            },
+            "partner_ids": {"type": "array", "items": {"type": "integer"},
+                            "description": "The participating partners."},
+        },
+    },
+    "RoundResults": {
+        "type": "object",
+        "description": "The round's published, anonymity-checked results: the same figures "
+                       "as the results pages. A hidden figure is `null` with "
+                       "`suppressed: true`. See `analysis/results.py` for every field.",
+        "required": ["meta", "response_counts", "scores", "heatmap", "distributions",
+                     "partner_differences", "perception_gaps", "agreement", "reliability",
+                     "rating_matrix", "asymmetries", "over_time", "notes", "round"],
+        "properties": {
+            "meta": {
+                "type": "object",
+                "required": ["round_id", "k", "comment_threshold", "n_responses",
+                             "n_partners", "dimensions"],
+                "properties": {
+                    "round_id": {"type": "integer"},
+                    "k": {"type": "integer"},
+                    "comment_threshold": {"type": "integer"},
+                    "n_responses": _NULLABLE_INT,
+                    "n_partners": {"type": "integer"},
+                    "dimensions": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "response_counts": {
+                "type": "object",
+                "required": ["partnership", "partners"],
+                "properties": {
+                    "partnership": {
+                        "type": "object", "required": ["n", "suppressed"],
+                        "properties": {"n": _NULLABLE_INT, "suppressed": {"type": "boolean"}},
+                    },
+                    "partners": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["partner_id", "name", "n", "suppressed"],
+                        "properties": {"partner_id": {"type": "integer"},
+                                       "name": {"type": "string"}, "n": _NULLABLE_INT,
+                                       "suppressed": {"type": "boolean"}},
+                    }},
+                },
+            },
+            "scores": {"type": "array", "items": {
+                "type": "object", "required": ["dimension", "label", "partnership", "partners"],
+                "properties": {"dimension": {"type": "string"}, "label": _TEXT,
+                               "partnership": {"type": "object"},
+                               "partners": {"type": "array", "items": {"type": "object"}}},
+            }},
+            "heatmap": {"type": "object"},
+            "distributions": {"type": "array", "items": {"type": "object"}},
+            "partner_differences": {"type": "array", "items": {"type": "object"}},
+            "perception_gaps": {"type": "object"},
+            "agreement": {"type": "array", "items": {"type": "object"}},
+            "reliability": {"type": "array", "items": {"type": "object"}},
+            "rating_matrix": {"type": "array", "items": {"type": "object"}},
+            "asymmetries": {"type": "array", "items": {"type": "object"}},
+            "over_time": {"type": ["object", "null"]},
+            "notes": {"type": "array", "items": {"type": "object"}},
+            "round": {"type": "object", "required": ["id", "name", "status"],
+                      "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                     "status": {"type": "string"}}},
+        },
+    },
+    "OverTimeResults": {
+        "type": "object",
+        "description": "Results across the partnership's closed rounds (at least two), with "
+                       "the same anonymity rules as each round.",
+        "required": ["meta", "series", "changes", "trends", "largest_changes", "notes",
+                     "rounds"],
+        "properties": {
+            "meta": {"type": "object"},
+            "series": {"type": "array", "items": {"type": "object"}},
+            "changes": {"type": "array", "items": {"type": "object"}},
+            "trends": {"type": "array", "items": {"type": "object"}},
+            "largest_changes": {"type": "array", "items": {"type": "object"}},
+            "notes": {"type": "array", "items": {"type": "object"}},
+            "rounds": {"type": "array", "items": {
+                "type": "object", "required": ["id", "name"],
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}},
+        },
+    },
+}
+
+_PARTNERSHIP_ID = _id_parameter("partnership_id", "partnership")
+_ROUND_ID = _id_parameter("round_id", "round")
+
+_PATHS: dict[str, Any] = {
+    f"{PREFIX}/openapi.json": {"get": {
+        "operationId": "openapi",
+        "summary": "This document",
+        "security": [],
+        "responses": {"200": _json({"type": "object", "required": ["openapi", "paths"]},
+                                   "The OpenAPI 3.1 description of this API.")},
+    }},
+    f"{PREFIX}/partnerships": {"get": _operation(
+        "partnerships", "Your partnerships",
+        "Every partnership you have a role in (all of them for site administrators).",
+        _json({"type": "object", "required": ["partnerships"],
+               "properties": {"partnerships": {"type": "array",
+                                               "items": _ref("Partnership")}}},
+              "Your partnerships, by name."),
+        scoped=False)},
+    f"{PREFIX}/partnerships/{{partnership_id}}": {"get": _operation(
+        "partnership", "One partnership", "A partnership with its partners.",
+        _json(_ref("PartnershipDetail"), "The partnership."), [_PARTNERSHIP_ID], scoped=True)},
+    f"{PREFIX}/partnerships/{{partnership_id}}/rounds": {"get": _operation(
+        "rounds", "A partnership's rounds", "Every round of the partnership, oldest first.",
+        _json({"type": "object", "required": ["rounds"],
+               "properties": {"rounds": {"type": "array", "items": _ref("Round")}}},
+              "The rounds."), [_PARTNERSHIP_ID], scoped=True)},
+    f"{PREFIX}/rounds/{{round_id}}/results": {"get": _operation(
+        "round_results", "A round's results",
+        "The published results of an open or closed round. While a round is open, they are "
+        "refreshed only after at least k new responses. 404 when the round has no responses "
+        "yet.",
+        _json(_ref("RoundResults"), "The round's results."), [_ROUND_ID], scoped=True)},
+    f"{PREFIX}/partnerships/{{partnership_id}}/over-time": {"get": _operation(
+        "over_time", "Results over time",
+        "Changes and trends across the partnership's closed rounds. 404 while fewer than two "
+        "rounds are closed.",
+        _json(_ref("OverTimeResults"), "The results over time."), [_PARTNERSHIP_ID],
+        scoped=True)},
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Mitra Sehat API",
+        "version": API_VERSION,
+        "summary": "Read-only access to partnerships, rounds and their published results.",
+        "description": (
+            "Authenticate with a personal access token, created on your profile page "
+            "(`/profile/tokens`), in the header `Authorization: Bearer <token>`. The token "
+            "acts with your roles: objects of partnerships you have no role in answer 404. "
+            "Results are the anonymity-checked figures of the results pages; hidden figures "
+            "are `null`. Errors are JSON objects with `error` and `message`."
+        ),
+    },
+    "paths": _PATHS,
+    "components": {
+        "schemas": _SCHEMAS,
+        "securitySchemes": {"bearerAuth": {
+            "type": "http", "scheme": "bearer",
+            "description": "A personal access token (starts with `mspat_`)."}},
+    },
+    "security": [{"bearerAuth": []}],
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return a fresh copy of the document (callers may change theirs)."""
+    return copy.deepcopy(_DOCUMENT)

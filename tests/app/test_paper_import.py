@@ -1,0 +1,410 @@
+"""`flask responses import ROUND FILE.csv`: every cell checked, all rows stored or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import date
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.models import (
+    Answer,
+    AuditEvent,
+    OpenAnswer,
+    Partner,
+    PartnerRating,
+    Partnership,
+    Response,
+    Round,
+    RoundStatus,
+)
+from app.services.paper_import import (
+    ImportRefused,
+    PaperImportError,
+    import_paper_responses,
+    paper_date,
+)
+from tests.app.staff_helpers import (
+    World,
+    build_world,
+    db,
+    fresh,
+    import_test_questionnaire,
+    rows,
+)
+
+HEADER = ["partner", "kes1", "kes2", "tra1", "saran", "komitmen@Yayasan Sehat",
+          "komitmen@Kelompok Tani", "komitmen@Dinas Kesehatan"]
+GOOD = [
+    ["Dinas Kesehatan", "4", "dk", "2", "Rapat lebih sering", "3", "", ""],
+    ["yayasan sehat ", "1", "2", "DK", "", "", "4", "2"],
+    ["Kelompok Tani", "3", "3", "3", "", "1", "", ""],
+]
+
+# A questionnaire whose scale has no "don't know", with a required, short open question and
+# a required rating of the other partners.
+STRICT_YAML = """\
+slug: uji-kertas
+version: 1
+languages: [id, en]
+title: {id: Uji kertas, en: Paper test}
+scales:
+  - id: nilai3
+    points:
+      - {value: 0, label: {id: Tidak, en: "No"}}
+      - {value: 1, label: {id: Sebagian, en: Partly}}
+      - {value: 2, label: {id: Ya, en: "Yes"}}
+dimensions:
+  - id: kesetaraan
+    title: {id: Kesetaraan, en: Equality}
+    items:
+      - id: a1
+        text: {id: Semua didengar., en: All are heard.}
+        scale: nilai3
+      - id: a2
+        text: {id: Keputusan bersama., en: Decisions are joint.}
+        scale: nilai3
+        required: false
+open_questions:
+  - id: catatan
+    text: {id: Catatan, en: Notes}
+    required: true
+    max_length: 20
+partner_ratings:
+  - id: tepat
+    text: {id: Tepat janji., en: Keeps promises.}
+    scale: nilai3
+    required: true
+"""
+
+
+def _csv(header, *data, delimiter=",") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(header)
+    writer.writerows(data)
+    return out.getvalue().encode("utf-8")
+
+
+def _write(tmp_path, content: bytes, name: str = "kertas.csv"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def _import(runner, round_id: int, path: str, *extra: str):
+    return runner.invoke(args=["responses", "import", str(round_id), path, *extra])
+
+
+def _count(app, model, **where) -> int:
+    query = select(func.count()).select_from(model)
+    for key, value in where.items():
+        query = query.where(getattr(model, key) == value)
+    return rows(app, query)[0]
+
+
+def _partner_ids(app, world: World) -> dict[str, int]:
+    return {p.name: p.id for p in rows(app, select(Partner).where(
+        Partner.partnership_id == world.partnership))}
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def test_a_valid_file_is_stored_as_paper_responses(app, runner, tmp_path):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    before = fresh(app, Round, world.open_round).results_version
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *GOOD)))
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 paper response(s)" in result.output
+    responses = rows(app, select(Response).where(Response.round_id == world.open_round))
+    assert len(responses) == 3 and {r.source for r in responses} == {"paper"}
+    round_ = fresh(app, Round, world.open_round)
+    assert {r.submitted_on for r in responses} == {paper_date(date.today(), round_)}
+    assert round_.results_version == before + 1
+    by_partner = {r.partner_id: r.id for r in responses}
+    answers = {(a.response_id, a.item_id): a.value for a in rows(app, select(Answer))}
+    dinas, yayasan = by_partner[ids["Dinas Kesehatan"]], by_partner[ids["Yayasan Sehat"]]
+    assert answers[(dinas, "kes1")] == 4 and answers[(dinas, "kes2")] is None
+    assert answers[(yayasan, "tra1")] is None  # "DK" is don't know too
+    assert len(answers) == 9
+    ratings = {(r.response_id, r.ratee_partner_id): r.value
+               for r in rows(app, select(PartnerRating))}
+    assert ratings == {(dinas, ids["Yayasan Sehat"]): 3,
+                       (yayasan, ids["Kelompok Tani"]): 4,
+                       (yayasan, ids["Dinas Kesehatan"]): 2,
+                       (by_partner[ids["Kelompok Tani"]], ids["Yayasan Sehat"]): 1}
+    (comment,) = rows(app, select(OpenAnswer))
+    assert (comment.text, comment.partner_id, comment.question_id) == (
+        "Rapat lebih sering", ids["Dinas Kesehatan"], "saran")
+    with db(app) as session:
+        event = session.scalar(select(AuditEvent).where(
+            AuditEvent.action == "responses.import_paper"))
+        assert event.details["responses"] == 3 and event.details["file"] == "kertas.csv"
+        assert event.object_id == str(world.open_round)
+
+
+def test_partners_by_id_semicolons_a_bom_and_a_language_column(app, runner, tmp_path):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    content = _csv(["Partner", "Language", "kes1", "kes2", "tra1"],
+                   [str(ids["Kelompok Tani"]), "en", "1", "2", "3"],
+                   ["", "", "", "", ""],  # blank lines are skipped
+                   delimiter=";")
+    result = _import(runner, world.open_round, _write(tmp_path, b"\xef\xbb\xbf" + content))
+    assert result.exit_code == 0, result.output
+    (response,) = rows(app, select(Response))
+    assert (response.partner_id, response.language) == (ids["Kelompok Tani"], "en")
+
+
+class ReversingRandom(random.Random):
+    """Shuffles by reversing, so the effect of the shuffle on storage order is visible."""
+
+    def shuffle(self, x, *args, **kwargs):  # type: ignore[override]
+        x.reverse()
+
+
+def test_rows_are_stored_in_the_order_of_the_random_source_not_of_the_file(app):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    inserted: list[int] = []
+
+    def note(_mapper, _connection, target):
+        inserted.append(target.partner_id)
+
+    event.listen(Response, "before_insert", note)
+    try:
+        with db(app) as session:
+            import_paper_responses(session, session.get(Round, world.open_round),
+                                   _csv(HEADER, *GOOD), today=date.today(),
+                                   rng=ReversingRandom())
+            session.commit()
+    finally:
+        event.remove(Response, "before_insert", note)
+    file_order = [ids["Dinas Kesehatan"], ids["Yayasan Sehat"], ids["Kelompok Tani"]]
+    assert inserted == file_order[::-1]
+
+
+# --------------------------------------------------------------------------- all or nothing
+
+
+def test_one_bad_cell_stores_nothing(app, runner, tmp_path):
+    world = build_world(app)
+    before = fresh(app, Round, world.open_round).results_version
+    bad = [*GOOD, ["Kelompok Tani", "3", "3", "7", "Baik", "", "", ""]]
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *bad)))
+    assert result.exit_code != 0
+    assert "row 5, column tra1: 7 is not on the scale 1-4" in result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: nothing imported: 1 problem(s) in 1 row(s)")
+    assert _count(app, Response) == 0 and _count(app, OpenAnswer) == 0
+    assert _count(app, AuditEvent, action="responses.import_paper") == 0
+    assert fresh(app, Round, world.open_round).results_version == before
+
+
+def test_every_bad_cell_is_reported_with_its_row_and_column(app, runner, tmp_path):
+    world = build_world(app)
+    bad = [
+        ["Dinas Kesehatan", "5", "dk", "2", "", "", "", "1"],
+        ["", "", "", "", "", "", "", ""],
+        ["Nobody", "1", "x", "", "", "9", "", ""],
+    ]
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *bad)))
+    assert result.exit_code != 0
+    lines = set(result.output.splitlines())
+    assert {
+        "row 2, column kes1: 5 is not on the scale 1-4",
+        "row 2, column komitmen@Dinas Kesehatan: a respondent does not rate their own "
+        "partner: leave this cell blank",
+        "row 4, column partner: 'Nobody' is not a partner of this partnership",
+        "row 4, column kes2: x is not on the scale 1-4",
+        "row 4, column tra1: an answer is required (write dk for don't know)",
+        "row 4, column komitmen@Yayasan Sehat: 9 is not on the scale 1-4",
+    } <= lines
+    assert "Error: nothing imported: 6 problem(s) in 2 row(s)" in lines
+    assert _count(app, Response) == 0
+
+
+def _one_problem(app, round_id: int, header, *data) -> list[str]:
+    with db(app) as session:
+        with pytest.raises(PaperImportError) as caught:
+            import_paper_responses(session, session.get(Round, round_id), _csv(header, *data),
+                                   today=date.today())
+        session.rollback()
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(("column", "cell", "message"), [
+    ("kes1", "0", "row 2, column kes1: 0 is not on the scale 1-4"),
+    ("kes1", "2.5", "row 2, column kes1: 2.5 is not on the scale 1-4"),
+    ("kes1", "", "row 2, column kes1: an answer is required (write dk for don't know)"),
+    ("partner", "", "row 2, column partner: missing: say which partner answered"),
+    ("partner", "999", "row 2, column partner: '999' is not a partner of this partnership"),
+    ("komitmen@Yayasan Sehat", "-1", "row 2, column komitmen@Yayasan Sehat: -1 is not on "
+                                     "the scale 1-4"),
+    ("komitmen@Dinas Kesehatan", "dk", "row 2, column komitmen@Dinas Kesehatan: a respondent "
+                                       "does not rate their own partner: leave this cell blank"),
+    ("saran", "x" * 2001, "row 2, column saran: 2001 characters, at most 2000 are allowed"),
+])
+def test_each_kind_of_bad_cell(app, column, cell, message):
+    world = build_world(app)
+    row = list(GOOD[0])
+    row[HEADER.index(column)] = cell
+    assert _one_problem(app, world.open_round, HEADER, row) == [message]
+
+
+def test_an_unknown_language_is_a_bad_cell(app):
+    world = build_world(app)
+    problems = _one_problem(app, world.open_round, ["partner", "language", "kes1", "kes2",
+                                                    "tra1"],
+                            ["Dinas Kesehatan", "fr", "1", "1", "1"])
+    assert problems == ["row 2, column language: fr is not a language of this questionnaire "
+                        "(use one of id, en)"]
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    (["partner", "kes1", "kes2", "tra1", "kes9"],
+     "row 1, column kes9: unknown column: not an item, open question or 'partner' of this "
+     "round"),
+    (["partner", "kes1", "kes2", "tra1", "komitmen@Nobody"],
+     "row 1, column komitmen@Nobody: 'Nobody' is not a partner of this partnership"),
+    (["partner", "kes1", "kes2", "tra1", "saran@Yayasan Sehat"],
+     "row 1, column saran@Yayasan Sehat: saran is not a question about other partners in "
+     "this questionnaire"),
+    (["partner", "kes1", "kes2", "tra1", "kes1"],
+     "row 1, column kes1: the same answers as column kes1"),
+    (["partner", "kes1", "kes2"],
+     "row 1, column tra1: the column is missing and the item is required"),
+    (["kes1", "kes2", "tra1"],
+     "row 1, column partner: the column is missing: every row must say which partner "
+     "answered"),
+])
+def test_header_problems_are_row_one(app, header, message):
+    world = build_world(app)
+    data = ["Dinas Kesehatan", "1", "1", "1", ""][:len(header)]
+    assert message in _one_problem(app, world.open_round, header, data)
+
+
+def test_the_same_partner_by_name_and_by_id_is_one_column_too_many(app):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    header = ["partner", "kes1", "kes2", "tra1", "komitmen@Yayasan Sehat",
+              f"komitmen@{ids['Yayasan Sehat']}"]
+    problems = _one_problem(app, world.open_round, header,
+                            ["Dinas Kesehatan", "1", "1", "1", "2", "2"])
+    assert problems == [f"row 1, column komitmen@{ids['Yayasan Sehat']}: the same answers as "
+                        "column komitmen@Yayasan Sehat"]
+
+
+def test_a_partner_outside_the_round(app):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    with db(app) as session:
+        partnership = session.get(Partnership, world.partnership)
+        two = [p for p in partnership.partners if p.name != "Kelompok Tani"]
+        round_ = Round(partnership=partnership, name="Berdua",
+                       questionnaire_version_id=world.version, status=RoundStatus.OPEN,
+                       partners=two)
+        session.add(round_)
+        session.commit()
+        round_id = round_.id
+    problems = _one_problem(app, round_id, ["partner", "kes1", "kes2", "tra1"],
+                            ["Kelompok Tani", "1", "1", "1"])
+    assert problems == ["row 2, column partner: Kelompok Tani does not take part in this round"]
+    problems = _one_problem(app, round_id,
+                            ["partner", "kes1", "kes2", "tra1", f"komitmen@{ids['Kelompok Tani']}"],
+                            ["Dinas Kesehatan", "1", "1", "1", "2"])
+    assert problems == [f"row 1, column komitmen@{ids['Kelompok Tani']}: Kelompok Tani does "
+                        "not take part in this round"]
+    problems = _one_problem(app, round_id, ["partner", "kes1", "kes2", "tra1"],
+                            [str(world.other_partners[0]), "1", "1", "1"])
+    assert problems == [f"row 2, column partner: '{world.other_partners[0]}' is not a partner "
+                        "of this partnership"]
+
+
+def test_dont_know_only_where_the_scale_offers_it_and_required_ratings_and_texts(app):
+    world = build_world(app)
+    with db(app) as session:
+        version = import_test_questionnaire(session, STRICT_YAML)
+        partnership = session.get(Partnership, world.partnership)
+        round_ = Round(partnership=partnership, name="Ketat", questionnaire_version=version,
+                       status=RoundStatus.OPEN, partners=list(partnership.partners))
+        session.add(round_)
+        session.commit()
+        round_id = round_.id
+    header = ["partner", "a1", "a2", "catatan", "tepat@Yayasan Sehat", "tepat@Kelompok Tani",
+              "tepat@Dinas Kesehatan"]
+    problems = _one_problem(app, round_id, header,
+                            ["Dinas Kesehatan", "dk", "", "", "2", "", ""],
+                            ["Yayasan Sehat", "0", "3", "cukup baik", "", "1", "2"],
+                            ["Kelompok Tani", "", "1", "x" * 21, "2", "", "0"])
+    assert problems == [
+        "row 2, column a1: dk (don't know) is not an answer on this item's scale",
+        "row 2, column catatan: an answer is required",
+        "row 2, column tepat@Kelompok Tani: an answer is required",
+        "row 3, column a2: 3 is not on the scale 0-2",
+        "row 4, column a1: an answer is required",
+        "row 4, column catatan: 21 characters, at most 20 are allowed",
+    ]
+    missing = _one_problem(app, round_id, ["partner", "a1", "catatan"],
+                           ["Dinas Kesehatan", "1", "ok"])
+    assert "row 1, column tepat@Yayasan Sehat: the column is missing and the question is " \
+           "required" in missing
+
+
+def test_extra_cells_beyond_the_header(app):
+    world = build_world(app)
+    problems = _one_problem(app, world.open_round, ["partner", "kes1", "kes2", "tra1"],
+                            ["Dinas Kesehatan", "1", "1", "1", "", "oops"])
+    assert problems == ["row 2: the row has 6 cells but the header names only 4 columns"]
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_importing_the_same_file_twice_needs_again(app, runner, tmp_path):
+    world = build_world(app)
+    path = _write(tmp_path, _csv(HEADER, *GOOD))
+    assert _import(runner, world.open_round, path).exit_code == 0
+    again = _import(runner, world.open_round, path)
+    assert again.exit_code != 0 and "--again" in again.output
+    assert _count(app, Response) == 3
+    assert _import(runner, world.open_round, path, "--again").exit_code == 0
+    assert _count(app, Response) == 6
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"\xff\xfepartner", "not UTF-8"),
+    (b"", "the file is empty"),
+    (b"partner,kes1,kes2,tra1\r\n", "no answers below its header"),
+])
+def test_files_that_are_not_a_table_are_refused(app, runner, tmp_path, content, reason):
+    world = build_world(app)
+    result = _import(runner, world.open_round, _write(tmp_path, content))
+    assert result.exit_code != 0 and reason in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: nothing imported")
+
+
+def test_a_draft_round_or_a_missing_one_is_refused(app, runner, tmp_path):
+    world = build_world(app)
+    path = _write(tmp_path, _csv(HEADER, *GOOD))
+    draft = _import(runner, world.draft_round, path)
+    assert draft.exit_code != 0 and "draft" in draft.output
+    missing = _import(runner, 999999, path)
+    assert missing.exit_code != 0 and "there is no round 999999" in missing.output
+    assert _count(app, Response) == 0
+    with db(app) as session, pytest.raises(ImportRefused):
+        import_paper_responses(session, session.get(Round, world.draft_round),
+                               _csv(HEADER, *GOOD), today=date.today())
+
+
+def test_paper_dates_stay_within_the_round(app):
+    world = build_world(app)
+    round_ = fresh(app, Round, world.open_round)  # 2026-01-01 .. 2026-12-31
+    assert paper_date(date(2027, 3, 3), round_) == date(2026, 12, 31)
+    assert paper_date(date(2025, 6, 6), round_) == date(2026, 1, 1)
+    assert paper_date(date(2026, 5, 7), round_) == date(2026, 5, 4)  # that week's Monday
