@@ -14,7 +14,6 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
