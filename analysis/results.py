@@ -1417,7 +1417,12 @@ def _partner_differences(state: _RoundState, cfg: _Config) -> list[dict[str, Any
 
 
 def _gap_rows(
-    frame: pd.DataFrame, value: str, by: str, cfg: _Config, tables: Mapping[Hashable, _Table]
+    frame: pd.DataFrame,
+    value: str,
+    by: str,
+    cfg: _Config,
+    tables: Mapping[Hashable, _Table],
+    reversed_items: frozenset[Hashable] | None = None,
 ) -> list[dict[str, Any]]:
     gaps = perception_gaps(
         frame,
@@ -1432,13 +1437,24 @@ def _gap_rows(
         row = _record(rec)
         label = cfg.label(row[by])
         table = tables[row[by]]
+        spoken = label if reversed_items is None else _quoted(label, row[by] in reversed_items)
         out.append(
             {
                 **row,
                 "label": label,
-                "sentence": language.gap_sentence(row, label, cfg.names, **_scale_kwargs(table)),
+                "sentence": language.gap_sentence(row, spoken, cfg.names, **_scale_kwargs(table)),
             }
         )
+    return out
+
+
+def _quoted(label: Mapping[str, str], reverse: bool) -> dict[str, str]:
+    """An item's statement as it can stand inside a sentence: quoted, without its full stop,
+    and saying when its scores were reversed (a high mean then means disagreement)."""
+    out = {}
+    for lang, note in (("id", " (skor dibalik)"), ("en", " (reverse-scored)")):
+        text = str(label.get(lang) or label.get("id") or label.get("en") or "").strip()
+        out[lang] = f"\u201c{text.rstrip('.')}\u201d" + (note if reverse else "")
     return out
 
 
@@ -1470,7 +1486,10 @@ def _gaps_section(state: _RoundState, shown_dist: np.ndarray, cfg: _Config) -> d
         py_scalar(row.item_id): _Table(row.item_id, row.scale_min, row.scale_max, None, None)
         for row in items.itertuples()
     }
-    by_item = _gap_rows(frame, "value", "item_id", cfg, item_tables)
+    reversed_items = frozenset(
+        py_scalar(i) for i in items.loc[items["reverse"].astype(bool), "item_id"]
+    )
+    by_item = _gap_rows(frame, "value", "item_id", cfg, item_tables, reversed_items)
     dimension_of = dict(zip(items["item_id"], items["dimension"], strict=True))
     for row in by_item:
         row["dimension"] = py_scalar(dimension_of[row["item_id"]])

@@ -36,6 +36,9 @@ from app.services.answers import answers_frame, ratings_frame
 
 ROUND = "round"
 OVER_TIME = "over_time"
+# Part of every snapshot's key: raise it when the analysis or the payload layout changes, so
+# snapshots computed by older code are not served any more.
+ANALYSIS_VERSION = 2
 RANDOM_STATE = 20261123
 
 
@@ -116,6 +119,7 @@ def _questionnaires(session: Session, rounds: list[Round]) -> list[Questionnaire
 
 def _cache_key(kind: str, partnership: Partnership, rounds: list[Round]) -> str:
     parts = {
+        "analysis": ANALYSIS_VERSION,
         "kind": kind,
         "k": partnership.min_group_size,
         "rounds": [(r.id, r.results_version, r.questionnaire_version_id) for r in rounds],
