@@ -20,7 +20,6 @@ import io
 import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
@@ -30,6 +29,7 @@ from flask import Flask, Response, current_app, has_request_context, request
 from matplotlib.figure import Figure
 
 from analysis.charts import matplotlib_lock
+from app.lru import BytesLRU
 
 __all__ = [
     "CACHE_PREFIX",
@@ -113,32 +113,11 @@ class ChartCache(Protocol):
     def set(self, key: str, value: bytes) -> None: ...
 
 
-class MemoryChartCache:
+class MemoryChartCache(BytesLRU):
     """A thread-safe LRU of SVG bytes, one per worker process."""
 
     def __init__(self, maxsize: int = DEFAULT_CACHE_SIZE) -> None:
-        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
-            raise ValueError(f"CHART_CACHE_SIZE must be a whole number >= 1, got {maxsize!r}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: bytes) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
+        super().__init__(maxsize, setting="CHART_CACHE_SIZE")
 
 
 class RedisChartCache:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import mimetypes
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,6 +30,8 @@ from flask import Flask, Response, current_app
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
+
+from app.lru import BytesLRU
 
 __all__ = [
     "DEFAULT_CACHE_SIZE",
@@ -110,30 +111,12 @@ def html_to_pdf(html: str, *, base_url: str, fetcher: URLFetcher) -> bytes:
                 media_type="print").write_pdf()
 
 
-class PdfCache:
+class PdfCache(BytesLRU):
     """A thread-safe LRU of PDF bytes with single-flight rendering per key."""
 
     def __init__(self, maxsize: int = DEFAULT_CACHE_SIZE) -> None:
-        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
-            raise ValueError(f"REPORT_PDF_CACHE_SIZE must be a whole number >= 1, got {maxsize!r}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(maxsize, setting="REPORT_PDF_CACHE_SIZE")
         self._rendering: dict[str, threading.Lock] = {}
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: bytes) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
 
     def get_or_render(self, key: str, render: Callable[[], bytes]) -> bytes:
         """The cached bytes, else ``render()``'s, rendering at most once at a time per key."""
@@ -156,8 +139,6 @@ class PdfCache:
                 with self._lock:
                     self._rendering.pop(key, None)
 
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def pdf_cache(app: Flask | None = None) -> PdfCache:
