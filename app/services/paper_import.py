@@ -24,14 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
-    Answer,
     AuditEvent,
     Partner,
-    PartnerRating,
     Response,
     Round,
     RoundStatus,
@@ -41,7 +39,12 @@ from app.questionnaires import Questionnaire, Scale
 from app.respond.items import DONT_KNOW, MISSING, Question, StorageContext, StoredRow, Value
 from app.services.audit import record
 from app.services.questionnaires import definition_of
-from app.services.submissions import plan_for, submission_date
+from app.services.submissions import (
+    attach_rows,
+    mark_results_stale,
+    plan_for,
+    submission_date,
+)
 
 PARTNER_COLUMN = "partner"
 LANGUAGE_COLUMN = "language"
@@ -424,20 +427,12 @@ def import_paper_responses(session: Session, round_: Round, data: bytes, *, toda
         context = StorageContext(round_.id, paper.partner_id, paper.language)
         for column, value in paper.values.items():
             question = questions[(column.kind, column.item_id, column.ratee_id)]
-            for row in question.rows(value, context):
-                if isinstance(row, Answer):
-                    response.answers.append(row)
-                elif isinstance(row, PartnerRating):
-                    response.ratings.append(row)
-                else:
-                    open_answers.append(row)
+            open_answers += attach_rows(response, question.rows(value, context))
         session.add(response)
     # Free text stands alone (no response id); shuffled apart from the responses.
     (rng or random.SystemRandom()).shuffle(open_answers)
     session.add_all(open_answers)
-    session.execute(update(Round).where(Round.id == round_.id)
-                    .values(results_version=Round.results_version + 1)
-                    .execution_options(synchronize_session=False))
+    mark_results_stale(session, round_.id)
     record(session, actor.id if actor is not None else None, AUDIT_ACTION, round_,
            partnership_id=round_.partnership_id, responses=len(parsed), file=filename,
            sha256=digest)

@@ -7,13 +7,14 @@ open answers get no response id at all, and the date is coarsened to the week.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.models import AccessCode, Answer, OpenAnswer, PartnerRating, Response, Round
-from app.respond.items import AnswerSheet, StorageContext
+from app.respond.items import AnswerSheet, StorageContext, StoredRow
 from app.respond.pages import PagePlan, plan_pages, questionnaire_of
 from app.services.drafts import delete_draft, find_draft
 from app.services.respondent_access import RespondentAccess, check_round_open
@@ -88,13 +89,31 @@ def submit_response(session: Session, access: RespondentAccess, draft_key: str,
     _store(session, plan, sheet, StorageContext(round_.id, partner_id, language),
            submission_date(today, round_))
     # (4) Cached results of the round are now stale.
+    mark_results_stale(session, round_.id)
+    session.flush()
+
+
+def mark_results_stale(session: Session, round_id: int) -> None:
+    """Bump the round's results version, so cached results and charts are rebuilt."""
     session.execute(
         update(Round)
-        .where(Round.id == round_.id)
+        .where(Round.id == round_id)
         .values(results_version=Round.results_version + 1)
         .execution_options(synchronize_session=False)
     )
-    session.flush()
+
+
+def attach_rows(response: Response, rows: Iterable[StoredRow]) -> list[OpenAnswer]:
+    """Hang answers and ratings on ``response``; return the open answers, which stand alone."""
+    open_answers: list[OpenAnswer] = []
+    for row in rows:
+        if isinstance(row, Answer):
+            response.answers.append(row)
+        elif isinstance(row, PartnerRating):
+            response.ratings.append(row)
+        else:
+            open_answers.append(row)
+    return open_answers
 
 
 def _store(session: Session, plan: PagePlan, sheet: AnswerSheet, context: StorageContext,
@@ -103,12 +122,6 @@ def _store(session: Session, plan: PagePlan, sheet: AnswerSheet, context: Storag
                         language=context.language, submitted_on=submitted_on, source="web")
     open_answers: list[OpenAnswer] = []
     for question in plan.questions:
-        for row in question.rows(question.read(sheet), context):
-            if isinstance(row, Answer):
-                response.answers.append(row)
-            elif isinstance(row, PartnerRating):
-                response.ratings.append(row)
-            else:
-                open_answers.append(row)
+        open_answers += attach_rows(response, question.rows(question.read(sheet), context))
     session.add(response)
     session.add_all(open_answers)
