@@ -46,8 +46,10 @@ test-e2e: install chromium
 chromium:
 	@bash scripts/install-chromium.sh
 
+## ruff on everything (numpydoc docstrings in analysis/), mypy strict on analysis/.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/analysis.py

@@ -16,6 +16,11 @@ everything the database keeps apart. So:
 
 Rate limits of the app live in memory per worker unless ``MITRA_REDIS_URL`` is set; with two
 workers every limit is then effectively doubled, so set Redis in production.
+
+Behind nginx (``deploy/nginx.conf``, ``docs/deploy.md``) the app alone decides which
+X-Forwarded-* headers to believe, from ``MITRA_TRUSTED_PROXY_HOPS``: gunicorn's own trust of
+X-Forwarded-Proto from loopback is switched off, so there is one setting, not two. Responses
+carry no ``Server`` header (gunicorn would name itself).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import re
 
 from gunicorn.glogging import Logger
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 bind = "127.0.0.1:8000"
 workers = 2
@@ -31,6 +37,11 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(D)sus'
+# Forwarded headers are believed by the app (TRUSTED_PROXY_HOPS, werkzeug's ProxyFix) or not at
+# all: gunicorn itself trusts no peer to set the scheme or WSGI variables.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 
 RESPONDENT_PATH = re.compile(r"^/(?:r|l)(?:/|$)")
 _RESPONDENT_IN_TEXT = re.compile(r"(?<![\w/])/(?:r|l)(?:/[^\s\"']*)?(?=[\s\"']|$)")
@@ -73,3 +84,20 @@ def _scrubbed(msg, args):
 
 
 logger_class = AnonymousLogger
+
+
+def _without_server_header(default_headers):
+    """Wrap gunicorn's status line and default headers so they leave ``Server`` out."""
+
+    def headers(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    headers.mitra_no_server = True
+    return headers
+
+
+# Gunicorn has no setting for its "Server: gunicorn" header. The browser test through nginx
+# (tests/e2e/test_deploy_tls.py) checks it stays away if gunicorn changes these internals.
+if not getattr(gunicorn_wsgi.Response.default_headers, "mitra_no_server", False):
+    gunicorn_wsgi.Response.default_headers = _without_server_header(
+        gunicorn_wsgi.Response.default_headers)

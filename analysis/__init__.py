@@ -67,11 +67,13 @@ from analysis.agreement import (
 )
 from analysis.compare import (
     MannWhitneyResult,
+    arrangement_sums,
     compare_partners,
     compare_partners_posthoc,
     dunn,
     kruskal_wallis,
     mann_whitney,
+    n_arrangements,
 )
 from analysis.describe import BootstrapResult, bootstrap_mean_ci, describe
 from analysis.gaps import partner_means, perception_gaps
@@ -92,6 +94,7 @@ from analysis.language import (
 from analysis.multiple import adjust_pvalues
 from analysis.privacy import (
     change_allowed,
+    comment_groups,
     comment_threshold,
     distribution_allowed,
     safe_to_show_difference,
@@ -99,18 +102,24 @@ from analysis.privacy import (
 )
 from analysis.reliability import (
     AlphaResult,
+    OmegaResult,
     cronbach_alpha,
     item_analysis,
+    mcdonald_omega,
     reliability_by_dimension,
+    which_reliability,
 )
 from analysis.results import OverTimeResults, RoundResults, partnership_over_time, round_results
 from analysis.rounds import WilcoxonResult, compare_rounds, paired_wilcoxon, trend_test
 from analysis.scoring import (
     assign_bands,
+    band_index,
     dimension_scores,
     item_matrix,
     partnership_score,
+    respondent_scores,
     reverse_code,
+    total_range,
     total_scores,
 )
 
@@ -118,16 +127,20 @@ __all__ = [
     "AlphaResult",
     "BootstrapResult",
     "MannWhitneyResult",
+    "OmegaResult",
     "OverTimeResults",
     "RoundResults",
     "WilcoxonResult",
     "adjust_pvalues",
     "agreement_by_partner",
     "agreement_sentence",
+    "arrangement_sums",
     "assign_bands",
+    "band_index",
     "bootstrap_mean_ci",
     "change_allowed",
     "change_sentence",
+    "comment_groups",
     "comment_threshold",
     "compare_partners",
     "compare_partners_posthoc",
@@ -148,6 +161,8 @@ __all__ = [
     "item_matrix",
     "kruskal_wallis",
     "mann_whitney",
+    "mcdonald_omega",
+    "n_arrangements",
     "paired_wilcoxon",
     "partner_difference_sentence",
     "partner_means",
@@ -157,6 +172,7 @@ __all__ = [
     "rating_asymmetry_sentence",
     "reliability_by_dimension",
     "reliability_sentence",
+    "respondent_scores",
     "reverse_code",
     "round_results",
     "rwg",
@@ -165,8 +181,10 @@ __all__ = [
     "safe_to_show_difference",
     "suppress",
     "suppressed_sentence",
+    "total_range",
     "total_scores",
     "trend_sentence",
     "trend_test",
     "uniform_null_variance",
+    "which_reliability",
 ]

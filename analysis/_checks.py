@@ -8,7 +8,7 @@ of a ``KeyError`` or a silently wrong number deep inside pandas.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -230,18 +230,32 @@ def as_column_list(columns: str | Sequence[str] | None, name: str) -> list[str]:
     return out
 
 
-def nan_to_none(value: Any) -> Any:
+def nan_to_none(record: Mapping[str, Any]) -> dict[str, Any]:
     """Map NaN (and numpy scalars) to JSON-friendly Python values, recursing into containers.
+
+    Parameters
+    ----------
+    record : mapping
+        A result's fields, e.g. ``dataclasses.asdict(result)``.
+
+    Returns
+    -------
+    dict
+        A copy with NaN as None, numpy scalars as Python scalars and tuples as lists.
 
     Examples
     --------
     >>> nan_to_none({"alpha": float("nan"), "n": np.int64(3), "items": [np.float64(0.5)]})
     {'alpha': None, 'n': 3, 'items': [0.5]}
     """
+    return {k: _plain(v) for k, v in record.items()}
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: nan_to_none(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [nan_to_none(v) for v in value]
+        return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):

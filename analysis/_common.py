@@ -9,13 +9,13 @@ itself is private.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from analysis._checks import as_column_list, require_columns, require_frame, require_numeric
-from analysis.multiple import adjust_pvalues
+from analysis.multiple import PAdjust, adjust_pvalues
 
 __all__ = [
     "ALTERNATIVES",
@@ -95,7 +95,7 @@ def iter_cells(
 
 
 def py_scalar(value: Any) -> Any:
-    """A numpy scalar as the equivalent Python scalar; anything else unchanged.
+    """Return a numpy scalar as the equivalent Python scalar; anything else unchanged.
 
     Examples
     --------
@@ -145,11 +145,12 @@ def adjust_column(
     if unknown:
         raise ValueError(f"family columns {unknown} must be among the by columns {by_cols}")
     p = out[column].to_numpy(dtype=float)
+    method = cast("PAdjust", p_adjust)  # adjust_pvalues checks it
     if not family_cols or out.empty:
-        return adjust_pvalues(p, method=p_adjust)
+        return adjust_pvalues(p, method=method)
     adjusted = np.full(p.shape, np.nan)
     for idx in out.groupby(family_cols, sort=False, dropna=False).indices.values():
-        adjusted[idx] = adjust_pvalues(p[idx], method=p_adjust)
+        adjusted[idx] = adjust_pvalues(p[idx], method=method)
     return adjusted
 
 
@@ -199,4 +200,5 @@ def finite_1d(values: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if np.isinf(arr).any():
         raise ValueError(f"{name} contains infinite values")
-    return arr[~np.isnan(arr)]
+    finite: np.ndarray = arr[~np.isnan(arr)]
+    return finite

@@ -63,7 +63,7 @@ _EPS = 1e-9  # tolerance when comparing means with the lean threshold
 
 
 def uniform_null_variance(scale_points: int) -> float:
-    """Variance of random answering on an A-point scale: ``(A^2 - 1) / 12``.
+    r"""Variance of random answering on an A-point scale: ``(A^2 - 1) / 12``.
 
     Parameters
     ----------
@@ -73,7 +73,7 @@ def uniform_null_variance(scale_points: int) -> float:
     Returns
     -------
     float
-        :math:`\\sigma^2_{EU} = (A^2 - 1)/12`, the variance of a discrete uniform
+        :math:`\sigma^2_{EU} = (A^2 - 1)/12`, the variance of a discrete uniform
         distribution on A equally spaced options one unit apart.
 
     References
@@ -93,7 +93,7 @@ def uniform_null_variance(scale_points: int) -> float:
 
 
 def rwg(values: Any, scale_points: int, *, null_variance: float | None = None) -> float:
-    """Within-group agreement r_wg on one item (James, Demaree & Wolf 1984).
+    r"""Within-group agreement r_wg on one item (James, Demaree & Wolf 1984).
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ def rwg(values: Any, scale_points: int, *, null_variance: float | None = None) -
 
     Notes
     -----
-    :math:`r_{wg} = 1 - s^2_x / \\sigma^2_{EU}` with the sample variance
+    :math:`r_{wg} = 1 - s^2_x / \sigma^2_{EU}` with the sample variance
     :math:`s^2_x` (ddof = 1). Out-of-range rule: when the observed variance exceeds the null
     variance (more disagreement than random answering, e.g. a polarised group) the index
     would be negative; it is truncated to 0, as James et al. (1984) recommend and R
@@ -146,7 +146,7 @@ def rwg_j(
     null_variance: float | None = None,
     nan_policy: str = "listwise",
 ) -> float:
-    """Within-group agreement r_wg(J) over J parallel items (James, Demaree & Wolf 1984).
+    r"""Within-group agreement r_wg(J) over J parallel items (James, Demaree & Wolf 1984).
 
     Parameters
     ----------
@@ -167,14 +167,14 @@ def rwg_j(
 
     Notes
     -----
-    With :math:`\\bar s^2` the mean over items of the item variances (ddof = 1) and
-    :math:`q = \\bar s^2 / \\sigma^2_{EU}`,
+    With :math:`\bar s^2` the mean over items of the item variances (ddof = 1) and
+    :math:`q = \bar s^2 / \sigma^2_{EU}`,
 
-    .. math:: r_{wg(J)} = \\frac{J(1 - q)}{J(1 - q) + q}.
+    .. math:: r_{wg(J)} = \frac{J(1 - q)}{J(1 - q) + q}.
 
     Out-of-range rule: for :math:`q > 1` the formula leaves [0, 1] (negative, or above 1 when
     :math:`q > J/(J-1)`); r_wg(J) is then set to 0, as R ``multilevel::rwg.j`` does (it caps
-    :math:`\\bar s^2` at :math:`\\sigma^2_{EU}`). r_wg(J) rises towards 1 as items are added
+    :math:`\bar s^2` at :math:`\sigma^2_{EU}`). r_wg(J) rises towards 1 as items are added
     for the same :math:`q` (Spearman-Brown); see :func:`rwg_j_lindell` for an index that
     does not. Items answered by fewer than two raters are left out of J.
 
@@ -207,7 +207,7 @@ def rwg_j_lindell(
     null_variance: float | None = None,
     nan_policy: str = "listwise",
 ) -> float:
-    """Lindell, Brandt & Whitney's (1999) r*_wg(J) = 1 - mean item variance / null variance.
+    r"""Lindell, Brandt & Whitney's (1999) r*_wg(J) = 1 - mean item variance / null variance.
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def rwg_j_lindell(
 
     Notes
     -----
-    :math:`r^*_{wg(J)} = 1 - \\bar s^2 / \\sigma^2_{EU}`. Unlike :func:`rwg_j` it does not grow
+    :math:`r^*_{wg(J)} = 1 - \bar s^2 / \sigma^2_{EU}`. Unlike :func:`rwg_j` it does not grow
     with the number of items, so it compares dimensions with different item counts fairly.
 
     References
@@ -276,7 +276,8 @@ def _item_variances(wide: Any, nan_policy: str) -> np.ndarray:
     usable = counts >= 2
     if not usable.any():
         return np.empty(0)
-    return np.nanvar(table[:, usable], axis=0, ddof=1)
+    variances: np.ndarray = np.nanvar(table[:, usable], axis=0, ddof=1)
+    return variances
 
 
 # --------------------------------------------------------------------------- per partner
@@ -293,7 +294,7 @@ def agreement_by_partner(
     split_share: float = DEFAULT_SPLIT_SHARE,
     nan_policy: str = "pairwise",
 ) -> pd.DataFrame:
-    """Within-partner agreement per partner and dimension, with a "split" flag.
+    r"""Within-partner agreement per partner and dimension, with a "split" flag.
 
     Parameters
     ----------
@@ -346,7 +347,7 @@ def agreement_by_partner(
     -----
     Variances do not change under reverse coding, so r_wg(J) uses raw answers; the shares
     use reverse-coded answers :math:`x' = min + max - x`, so "low" always means the
-    unfavourable side. :math:`\\sigma^2_{EU} = (A^2-1)/12` with
+    unfavourable side. :math:`\sigma^2_{EU} = (A^2-1)/12` with
     :math:`A = max - min + 1` (integer steps assumed). See :func:`rwg_j` for the index and its
     out-of-range rule, and ``DEFAULT_SPLIT_BELOW`` for the reasoning behind the thresholds.
     Several items per dimension are needed for a meaningful r_wg(J); a single-item dimension
@@ -544,8 +545,11 @@ def _answer_rows(answers: pd.DataFrame, items: pd.DataFrame, cell_cols: list[str
 def _key_codes(
     keys: pd.DataFrame, coded: tuple[str, np.ndarray, pd.Index]
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer code per row for the combination of the columns of ``keys`` and one column
-    already coded as ``(name, codes, uniques)``, and the sorted table of combinations."""
+    """Code the rows by their combination of ``keys`` columns and one coded column.
+
+    The coded column comes as ``(name, codes, uniques)``. Returns an integer code per row and
+    the sorted table of combinations.
+    """
     columns, codes, uniques = [*keys.columns, coded[0]], [], []
     for column in keys.columns:
         code, unique = pd.factorize(keys[column], sort=True, use_na_sentinel=False)
@@ -579,7 +583,7 @@ def group_icc(
     *,
     group_size: str = "mean",
 ) -> pd.DataFrame:
-    """ICC(1) and ICC(2) of respondents nested in partners, from a one-way ANOVA (Bliese 2000).
+    r"""ICC(1) and ICC(2) of respondents nested in partners, from a one-way ANOVA (Bliese 2000).
 
     ICC(1) is the share of score variance that lies between partners (how much partner
     membership matters); ICC(2) is the reliability of the partner means. Both are pooled
@@ -599,7 +603,7 @@ def group_icc(
         One row per cell of these columns.
     group_size : {"mean", "n0"}, default "mean"
         The k in ICC(1): ``"mean"`` is N / J, as R ``multilevel::ICC1``; ``"n0"`` is the
-        unbalanced-ANOVA size :math:`(N - \\sum n_j^2 / N)/(J - 1)`. Equal for equal groups.
+        unbalanced-ANOVA size :math:`(N - \sum n_j^2 / N)/(J - 1)`. Equal for equal groups.
 
     Returns
     -------
@@ -611,8 +615,8 @@ def group_icc(
 
     Notes
     -----
-    .. math:: ICC(1) = \\frac{MSB - MSW}{MSB + (k - 1) MSW}, \\qquad
-              ICC(2) = \\frac{MSB - MSW}{MSB}
+    .. math:: ICC(1) = \frac{MSB - MSW}{MSB + (k - 1) MSW}, \qquad
+              ICC(2) = \frac{MSB - MSW}{MSB}
 
     For a balanced design these are Shrout & Fleiss's ICC1 and ICC1k (see :func:`icc`).
     ICC(2) is NaN when MSB = 0.
@@ -717,7 +721,7 @@ def icc(
     *,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """The six Shrout & Fleiss intraclass correlations for a fully crossed design.
+    """Compute the six Shrout & Fleiss intraclass correlations for a fully crossed design.
 
     Every rater rates every target once (e.g. facilitators scoring every partner). Not for
     respondents nested in partners: use :func:`group_icc` for that.

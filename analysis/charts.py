@@ -14,8 +14,12 @@ ColorBrewer ``RdBu`` for low..high, red = low), neutral greys for "don't know" a
 suppressed cells, suppressed figures never drawn (not even when a number is passed by
 mistake), figures 7.5 in wide (540 pt, i.e. 720 CSS px in an SVG) with text of 9 pt or more,
 no chart junk (no frames, light grids only on the value axis). Every number is formatted here
-with ``labels["decimal"]`` so Indonesian readers get ``3,8``. Style settings are applied through
-a local ``matplotlib.rc_context`` while a figure is built; global ``rcParams`` are never touched.
+with ``labels["decimal"]`` so Indonesian readers get ``3,8``, rounded half up by the one rule
+of :func:`analysis.language.round_half_up` (3.25 reads 3.3 here as in the sentences and the
+tables). Text on a coloured cell is black, dark grey or white, whichever has the highest WCAG
+contrast ratio against that cell (:func:`text_colour_on`), at least 4.5:1 on every colour.
+Style settings are applied through a local ``matplotlib.rc_context`` while a figure is built;
+global ``rcParams`` are never touched.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, cast
 
 import matplotlib
 import numpy as np
@@ -38,15 +42,19 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import blended_transform_factory, offset_copy
+
+from analysis.language import round_half_up
 
 __all__ = [
     "ALT_TEXT_KINDS",
     "DEFAULT_LABELS",
     "OKABE_ITO",
     "chart_alt_text",
+    "contrast_ratio",
     "diverging_likert_chart",
     "heatmap_chart",
     "heatmap_chart_inputs",
@@ -57,7 +65,9 @@ __all__ = [
     "partner_scores_chart",
     "rating_matrix_chart",
     "rating_matrix_chart_inputs",
+    "relative_luminance",
     "score_chart_inputs",
+    "text_colour_on",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe qualitative palette, ordered for lines on white
@@ -109,6 +119,8 @@ _RC: dict[str, Any] = {
     "svg.fonttype": "none",
 }
 _SMALL = 9.0  # the smallest text on any chart, in points
+_BOLD_EM = 0.75  # width of a bold digit or mark in DejaVu Sans Bold, em, rounded up
+_VALUE_GAP = 6.0  # points between the axes and a printed value, and between value and n
 
 #: English defaults for every word a chart or its text alternative prints. Pass a mapping
 #: with some or all of these keys (translated) as ``labels``; ``{...}`` placeholders are
@@ -216,7 +228,7 @@ def _optional_count(value: Any, name: str) -> int | None:
 
 
 def _flag(value: Any, name: str) -> bool:
-    """A yes/no field; missing (None, NaN from a DataFrame column with gaps) means no."""
+    """Read a yes/no field; missing (None, NaN from a DataFrame column with gaps) means no."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return False
     if isinstance(value, bool | np.bool_):
@@ -231,7 +243,7 @@ def _in_scale(value: float | None, lo: float, hi: float, name: str) -> None:
 
 def _records(data: Any, name: str) -> list[Mapping[str, Any]]:
     if isinstance(data, pd.DataFrame):
-        return data.to_dict("records")
+        return cast("list[Mapping[str, Any]]", data.to_dict("records"))
     if isinstance(data, str | bytes | Mapping) or not isinstance(data, Sequence):
         raise TypeError(f"{name} must be a list of mappings or a DataFrame, got {type(data)}")
     for i, row in enumerate(data):
@@ -241,7 +253,7 @@ def _records(data: Any, name: str) -> list[Mapping[str, Any]]:
 
 
 def _matrix(data: Any, name: str, shape: tuple[int, int]) -> list[list[float | None]]:
-    """A rows x columns grid of numbers, None/NaN for an empty or suppressed cell."""
+    """Read a rows x columns grid of numbers, None/NaN for an empty or suppressed cell."""
     if isinstance(data, pd.DataFrame):
         data = data.to_numpy(dtype=object).tolist()
     elif isinstance(data, np.ndarray):
@@ -264,7 +276,7 @@ def _matrix(data: Any, name: str, shape: tuple[int, int]) -> list[list[float | N
 
 
 def _number(value: float, words: Mapping[str, str], decimals: int = 1) -> str:
-    text = f"{value:.{decimals}f}"
+    text = format(round_half_up(value, decimals), "f")
     return text.replace(".", words["decimal"]) if words["decimal"] != "." else text
 
 
@@ -290,11 +302,66 @@ def _line_count(text: str) -> int:
     return text.count("\n") + 1
 
 
-def _contrast_text(rgb: Sequence[float]) -> str:
-    """Black or white, whichever contrasts more with the background (WCAG luminance)."""
-    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
-    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-    return _INK if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#FFFFFF"
+def relative_luminance(colour: Any) -> float:
+    """Return the WCAG 2 relative luminance of a colour (0 for black, 1 for white).
+
+    Parameters
+    ----------
+    colour : str or sequence of float
+        Anything matplotlib reads as a colour (``"#2166AC"``, an RGB(A) tuple in 0..1).
+
+    Returns
+    -------
+    float
+        ``0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB channels.
+    """
+    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                for c in to_rgb(colour)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast_ratio(foreground: Any, background: Any) -> float:
+    """Return the WCAG 2 contrast ratio of two colours, from 1 (none) to 21 (black on white).
+
+    Parameters
+    ----------
+    foreground, background : str or sequence of float
+        Colours as matplotlib reads them.
+
+    Returns
+    -------
+    float
+        ``(L1 + 0.05) / (L2 + 0.05)`` with L1 the lighter relative luminance.
+    """
+    low, high = sorted((relative_luminance(foreground), relative_luminance(background)))
+    return (high + 0.05) / (low + 0.05)
+
+
+#: Text colours for labels on coloured cells, in order of preference: the house ink, then
+#: pure black and white. On mid-tone cells (a mid blue) the ink alone falls below 4.5:1.
+_TEXT_ON_FILL = (_INK, "#000000", "#FFFFFF")
+
+
+def text_colour_on(fill: Any) -> str:
+    """Choose the text colour for a label on a coloured cell by WCAG contrast ratio.
+
+    The house ink when it reaches 4.5:1 (WCAG AA for normal text) against the cell, else
+    black or white, whichever contrasts more. Black or white reaches at least 4.58:1 on any
+    colour, so every label passes.
+
+    Parameters
+    ----------
+    fill : str or sequence of float
+        The cell's colour.
+
+    Returns
+    -------
+    str
+        A hex colour.
+    """
+    if contrast_ratio(_INK, fill) >= 4.5:
+        return _INK
+    return max(_TEXT_ON_FILL[1:], key=lambda text: contrast_ratio(text, fill))
 
 
 def _tint(colour: Any, amount: float) -> tuple[float, float, float]:
@@ -331,19 +398,21 @@ matplotlib_lock = threading.RLock()
 @contextmanager
 def _style() -> Iterator[None]:
     """Apply the house style only while a figure is being built."""
-    with matplotlib_lock, matplotlib.rc_context(_RC):
+    with matplotlib_lock, matplotlib.rc_context(cast("dict[Any, Any]", _RC)):
         yield
 
 
 def _new_figure(height: float, title: str | None) -> Figure:
     fig = Figure(figsize=(FIG_WIDTH, height), layout="constrained")
-    fig.get_layout_engine().set(h_pad=0.06, w_pad=0.06)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):  # always: layout="constrained"
+        engine.set(h_pad=0.06, w_pad=0.06)
     if title:
         fig.suptitle(_wrap(title, 80), x=0.01, ha="left", fontsize=12, fontweight="bold")
     return fig
 
 
-def _plain_axes(ax: Axes, *, value_axis: str) -> None:
+def _plain_axes(ax: Axes, *, value_axis: Literal["x", "y"]) -> None:
     """Remove frames and ticks that carry no information; keep a faint value-axis grid."""
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
@@ -537,13 +606,23 @@ def partner_scores_chart(
                 tick.set_fontweight("bold")
         if gap:
             ax.axhline((ys[n_partners - 1] + ys[n_partners]) / 2, color=_GREY_RULE, lw=0.8)
+        value_width = max((_text_inches(_number(r.mean, words), _RC["font.size"], _BOLD_EM)
+                           for r in ordered if r.mean is not None and not r.suppressed),
+                          default=0.0) * 72
         for y, row in zip(ys, ordered, strict=True):
-            _draw_score_row(ax, y, row, lo, words)
+            _draw_score_row(ax, y, row, lo, words, value_width)
         _score_legend(fig, any(r.overall for r in ordered), words)
     return fig
 
 
-def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict) -> None:
+def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict[str, str],
+                    value_width: float) -> None:
+    """Draw one row: interval, dot, and right of the axes its value and then its n.
+
+    The value and the n are placed in points from the axes' right edge, the n after the
+    widest value of the chart (``value_width``, points, bold), so a bold value never runs
+    into "n = ..." however narrow the axes get beside long partner names.
+    """
     colour = _OVERALL if row.overall else OKABE_ITO[0]
     right = blended_transform_factory(ax.transAxes, ax.transData)
     if row.suppressed or row.mean is None:
@@ -557,14 +636,19 @@ def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict) 
     ax.plot([row.mean], [y], marker="D" if row.overall else "o", ms=8.5 if row.overall else 8,
             color=colour, mec="white", mew=1.0, zorder=3, linestyle="none")
     value = _number(row.mean, words)
-    ax.text(1.015, y, value, transform=right, ha="left", va="center",
+    figure = ax.figure
+    if not isinstance(figure, Figure):  # pragma: no cover - charts never use subfigures
+        raise TypeError("a score chart is drawn on a Figure's own axes")
+    ax.text(1.0, y, value, ha="left", va="center",
+            transform=offset_copy(right, fig=figure, x=_VALUE_GAP, units="points"),
             fontweight="bold" if row.overall else "normal")
     if row.n is not None:
-        ax.text(1.09, y, _count(row.n, words), transform=right, ha="left", va="center",
-                fontsize=_SMALL, color=_GREY_TEXT)
+        ax.text(1.0, y, _count(row.n, words), ha="left", va="center", fontsize=_SMALL,
+                color=_GREY_TEXT, transform=offset_copy(
+                    right, fig=figure, x=2 * _VALUE_GAP + value_width, units="points"))
 
 
-def _score_legend(fig: Figure, with_overall: bool, words: dict) -> None:
+def _score_legend(fig: Figure, with_overall: bool, words: dict[str, str]) -> None:
     handles = [
         Line2D([], [], marker="o", ms=7, color=OKABE_ITO[0], mec="white", linestyle="none",
                label=words["mean"]),
@@ -589,7 +673,7 @@ def _draw_matrix(
     lo: float,
     hi: float,
     suppressed_label: str,
-    words: dict,
+    words: dict[str, str],
     *,
     blank_diagonal: bool,
     row_title: str | None = None,
@@ -605,7 +689,7 @@ def _draw_matrix(
     cmap = colormaps[_DIVERGING]
     norm = Normalize(vmin=lo, vmax=hi)  # fixed to the scale: colours comparable across rounds
     cell_chars = int(min(5.3 / n_cols, 1.6) * 12)  # characters of 9 pt text a cell can hold
-    inside = {"ha": "center", "in_layout": False}
+    inside: dict[str, Any] = {"ha": "center", "in_layout": False}
     coloured: list[tuple[int, int]] = []
     fills: list[Any] = []
     hidden: list[tuple[int, int]] = []
@@ -632,7 +716,7 @@ def _draw_matrix(
             fills.append(fill)
             text = _number(value, words)
             n = counts[i][j] if counts is not None else None
-            ink = _contrast_text(fill)
+            ink = text_colour_on(fill)
             if n is None:
                 ax.text(j + 0.5, i + 0.5, text, va="center", color=ink, fontsize=11.5,
                         fontweight="bold", **inside)
@@ -715,7 +799,7 @@ def heatmap_chart(
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Plot partners x dimensions as coloured cells, each printed with its mean (and n).
+    r"""Plot partners x dimensions as coloured cells, each printed with its mean (and n).
 
     The colour scale is diverging and centred on the scale's midpoint, with limits fixed to
     the scale ends so a colour means the same number in every round (statistics.md A12).
@@ -753,7 +837,7 @@ def heatmap_chart(
     ...                     col_labels=["Equality", "Transparency"], scale_min=1, scale_max=5,
     ...                     suppressed_label="fewer than 5 responses")
     >>> sorted(t.get_text() for t in fig.axes[0].texts)
-    ['2.8', '3.5', '4.2', 'fewer than 5\\nresponses']
+    ['2.8', '3.5', '4.2', 'fewer than 5\nresponses']
     """
     lo, hi = _check_scale(scale_min, scale_max)
     words = _words(labels)
@@ -864,7 +948,7 @@ class _Distribution:
 
 
 def _point_counts(raw: Any, points: list[Any], name: str) -> tuple[int, ...]:
-    """Counts in scale order from a list, or from a mapping keyed by point (or its str)."""
+    """Return counts in scale order from a list, or from a mapping keyed by point (or its str)."""
     if isinstance(raw, Mapping):
         by_text = {str(k): v for k, v in raw.items()}
         unknown = sorted(set(by_text) - {str(p) for p in points})
@@ -913,8 +997,10 @@ def _likert_colours(m: int) -> list[Any]:
     return [*neg, *([_NEUTRAL] if m % 2 else []), *pos]
 
 
-def _segments(counts: tuple[int, ...]) -> tuple[list[float], list[float]]:
-    """Percentages of valid answers and each segment's left edge, neutral centred on zero."""
+def _segments(counts: tuple[int, ...] | None) -> tuple[list[float], list[float]]:
+    """Return the percentages of valid answers and each segment's left edge, neutral on zero."""
+    if counts is None:
+        raise ValueError("a suppressed distribution has no counts to draw")
     total = sum(counts)
     pct = [100.0 * c / total for c in counts]
     m, half = len(pct), len(pct) // 2
@@ -1010,7 +1096,7 @@ def diverging_likert_chart(
     rows = _distributions(distributions, items, point_list)
     if sort:
         half = len(point_list) // 2
-        rows.sort(key=lambda r: -(sum(r.counts[-half:]) / r.valid) if r.valid else 1.0)
+        rows.sort(key=lambda r: -(sum((r.counts or ())[-half:]) / r.valid) if r.valid else 1.0)
     chars = int(_LIKERT_BAR_INCHES * 72 / (_RC["ytick.labelsize"] * 0.58))
     texts = [_likert_row_label(r, words, chars) for r in rows]
     layout = _likert_layout(texts)
@@ -1067,7 +1153,7 @@ def _likert_layout(texts: list[str]) -> _LikertLayout:
     return _LikertLayout(centres, top - _LIKERT_GAP + 0.05)
 
 
-def _likert_row_label(row: _Distribution, words: dict, chars: int) -> str:
+def _likert_row_label(row: _Distribution, words: dict[str, str], chars: int) -> str:
     if row.suppressed:
         return _wrap(row.label, chars)
     count = _count(row.valid, words).replace(" ", "\u00a0")  # keep "(n = 21)" on one line
@@ -1075,8 +1161,11 @@ def _likert_row_label(row: _Distribution, words: dict, chars: int) -> str:
 
 
 def _text_inches(text: str, size: float, em_per_char: float = 0.68) -> float:
-    """Rough width of the longest line in DejaVu Sans: 0.68 em per character is safe for
-    numbers (digits 0.64 em, "%" 0.95 em), about 0.56 em for ordinary words."""
+    """Estimate the width of the longest line in DejaVu Sans.
+
+    0.68 em per character is safe for numbers (digits 0.64 em, "%" 0.95 em), about 0.56 em
+    for ordinary words.
+    """
     return max(len(line) for line in text.split("\n")) * size * em_per_char / 72
 
 
@@ -1091,10 +1180,11 @@ def _likert_extent(rows: list[_Distribution]) -> float:
 
 
 def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distribution],
-                      colours: list, extent: float, inch_per_percent: float,
-                      words: dict) -> None:
+                      colours: list[Any], extent: float, inch_per_percent: float,
+                      words: dict[str, str]) -> None:
     """One ``barh`` call per category for all items (not one per segment): far fewer artists."""
-    inside = {"ha": "center", "va": "center", "fontsize": _SMALL, "in_layout": False}
+    inside: dict[str, Any] = {
+        "ha": "center", "va": "center", "fontsize": _SMALL, "in_layout": False}
     shown = [(y, r) for y, r in zip(ys, rows, strict=True) if not r.suppressed and r.valid]
     empty = [(y, r) for y, r in zip(ys, rows, strict=True) if r.suppressed or not r.valid]
     if empty:
@@ -1115,7 +1205,7 @@ def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distri
                 continue
             ax.barh(bar_ys[drawn], pct[drawn, k], left=lefts[drawn, k], height=_LIKERT_BAR,
                     color=colour, linewidth=0)
-            ink = _contrast_text(to_rgb(colour))
+            ink = text_colour_on(colour)
             for y, share, left in zip(bar_ys[drawn], pct[drawn, k], lefts[drawn, k],
                                       strict=True):
                 text = _percent(share, words)
@@ -1133,7 +1223,7 @@ def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distri
 
 
 def _likert_axes(ax: Axes, ax_dk: Axes, total: float, extent: float, dk_label: str,
-                 words: dict, rows: list[_Distribution]) -> None:
+                 words: dict[str, str], rows: list[_Distribution]) -> None:
     _plain_axes(ax, value_axis="x")
     ax.set_xlim(-extent, extent)
     # at most seven ticks, on the axis ends when a round step allows it
@@ -1306,7 +1396,7 @@ def _series_legend(fig: Figure, ax: Axes) -> None:
 
 
 def _draw_series(ax: Axes, k: int, name: str, points: list[_Point | None], shift: float, *,
-                 annotate: bool, words: dict) -> None:
+                 annotate: bool, words: dict[str, str]) -> None:
     colour = OKABE_ITO[k]
     xs = np.arange(len(points), dtype=float) + shift
     ys = np.array([p.mean if p is not None and p.mean is not None else np.nan for p in points])
@@ -1336,7 +1426,7 @@ def _draw_series(ax: Axes, k: int, name: str, points: list[_Point | None], shift
 
 
 def _in_language(text: Any, language: str, name: str) -> str:
-    """A label that is plain text, or a mapping of language code to text."""
+    """Return a label that is plain text, or a mapping of language code to text."""
     if isinstance(text, str):
         return text
     if isinstance(text, Mapping):
@@ -1370,7 +1460,7 @@ def _section(value: Any, name: str, keys: Sequence[str]) -> Mapping[str, Any]:
 
 
 def _partnership_point(block: Mapping[str, Any] | None, weighting: str) -> dict[str, Any]:
-    """The partnership's figure: mean of partner means (default, no interval) or pooled."""
+    """Return the partnership's figure: mean of partner means (default, no interval) or pooled."""
     if weighting not in ("partner_weighted", "respondent_weighted"):
         raise ValueError(
             f"partnership must be 'partner_weighted' or 'respondent_weighted', got {weighting!r}"
@@ -1642,10 +1732,10 @@ def over_time_chart_inputs(
                 rows.append({"series": key, "round": point["round_id"],
                              **_partnership_point(point, partnership)})
         return {"rows": rows, "series_labels": labels}
-    entry = next((e for e in series if e["dimension"] == dimension), None)
-    if entry is None:
+    found = next((e for e in series if e["dimension"] == dimension), None)
+    if found is None:
         raise ValueError(f"series has no dimension {dimension!r}")
-    for partner in entry["partners"]:
+    for partner in found["partners"]:
         key = partner["partner_id"]
         labels[key] = _check_text(partner["name"], f"partner {key!r} name")
         for point in partner["rounds"]:
@@ -1667,7 +1757,7 @@ def _join_title(title: str | None, body: str) -> str:
     return f"{title} {body}" if title.endswith((".", ":", "!", "?")) else f"{title}. {body}"
 
 
-def _alt_partner_scores(rows: Any, words: dict, *, scale_min: float, scale_max: float,
+def _alt_partner_scores(rows: Any, words: dict[str, str], *, scale_min: float, scale_max: float,
                         title: str | None = None, **_: Any) -> str:
     lo, hi = _check_scale(scale_min, scale_max)
     parts = []
@@ -1687,7 +1777,7 @@ def _alt_partner_scores(rows: Any, words: dict, *, scale_min: float, scale_max: 
     return _join_title(title, body)
 
 
-def _alt_matrix(matrix: Any, words: dict, key: str, rows: list[str], cols: list[str],
+def _alt_matrix(matrix: Any, words: dict[str, str], key: str, rows: list[str], cols: list[str],
                 lo: float, hi: float, suppressed_label: str, diagonal: bool,
                 title: str | None, n: Any) -> str:
     grid = _matrix(matrix, "matrix", (len(rows), len(cols)))
@@ -1711,7 +1801,7 @@ def _alt_matrix(matrix: Any, words: dict, key: str, rows: list[str], cols: list[
     return _join_title(title, body)
 
 
-def _alt_heatmap(matrix: Any, words: dict, *, row_labels: Sequence[str],
+def _alt_heatmap(matrix: Any, words: dict[str, str], *, row_labels: Sequence[str],
                  col_labels: Sequence[str], scale_min: float, scale_max: float,
                  suppressed_label: str, title: str | None = None, n: Any = None,
                  **_: Any) -> str:
@@ -1721,7 +1811,7 @@ def _alt_heatmap(matrix: Any, words: dict, *, row_labels: Sequence[str],
                        _check_text(suppressed_label, "suppressed_label"), False, title, n)
 
 
-def _alt_rating_matrix(matrix: Any, words: dict, *, rater_labels: Sequence[str],
+def _alt_rating_matrix(matrix: Any, words: dict[str, str], *, rater_labels: Sequence[str],
                        ratee_labels: Sequence[str], scale_min: float, scale_max: float,
                        suppressed_label: str, title: str | None = None, n: Any = None,
                        **_: Any) -> str:
@@ -1733,7 +1823,7 @@ def _alt_rating_matrix(matrix: Any, words: dict, *, rater_labels: Sequence[str],
                        len(rows) == len(cols), title, n)
 
 
-def _alt_likert(distributions: Any, words: dict, *, points: Sequence[Any],
+def _alt_likert(distributions: Any, words: dict[str, str], *, points: Sequence[Any],
                 point_labels: Sequence[str], dont_know_label: str, item_labels: Sequence[str],
                 title: str | None = None, **_: Any) -> str:
     point_list = list(points)
@@ -1744,7 +1834,7 @@ def _alt_likert(distributions: Any, words: dict, *, points: Sequence[Any],
         if row.suppressed or not row.valid:
             sentences.append(f"{row.label}: {words['suppressed' if row.suppressed else 'no_data']}")
             continue
-        pct, _ = _segments(row.counts)
+        pct = _segments(row.counts)[0]
         shares = ", ".join(f"{name} {_percent(p, words)}" for name, p in zip(
             names, pct, strict=True))
         total = row.valid + (row.dont_know or 0)
@@ -1755,7 +1845,7 @@ def _alt_likert(distributions: Any, words: dict, *, points: Sequence[Any],
     return _join_title(title, body)
 
 
-def _alt_over_time(rows: Any, words: dict, *, round_labels: Mapping[Any, str],
+def _alt_over_time(rows: Any, words: dict[str, str], *, round_labels: Mapping[Any, str],
                    series_labels: Mapping[Any, str], scale_min: float, scale_max: float,
                    title: str | None = None, **_: Any) -> str:
     lo, hi = _check_scale(scale_min, scale_max)

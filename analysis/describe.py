@@ -10,7 +10,7 @@ intervals against ``scipy.stats.bootstrap(method="BCa")`` and a published exampl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -102,7 +102,9 @@ def _check_min_n(min_n: int) -> int:
     return int(min_n)
 
 
-def _rng_factory(random_state: int | np.random.Generator | None):
+def _rng_factory(
+    random_state: int | np.random.Generator | None,
+) -> Callable[[], np.random.Generator]:
     """Return a function giving the generator for one group.
 
     An int (or None) seed gives every group a fresh generator from the same seed, so a
@@ -120,14 +122,17 @@ def _rng_factory(random_state: int | np.random.Generator | None):
     return lambda: np.random.default_rng(seed)
 
 
-def _bootstrap_means(x_sorted: np.ndarray, n_resamples: int, rng: np.random.Generator):
+def _bootstrap_means(
+    x_sorted: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """Means of ``n_resamples`` resamples (with replacement) of ``x_sorted``."""
     n = len(x_sorted)
     values, counts = np.unique(x_sorted, return_counts=True)
     if len(values) * _LATTICE_RATIO <= n:
         # Resampling n values with replacement = multinomial counts over the distinct values.
         draws = rng.multinomial(n, counts / n, size=n_resamples)
-        return (draws @ values) / n
+        lattice: np.ndarray = (draws @ values) / n
+        return lattice
     means = np.empty(n_resamples)
     rows = max(1, _CHUNK_ELEMENTS // n)
     for start in range(0, n_resamples, rows):

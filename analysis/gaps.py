@@ -10,7 +10,6 @@ The gap is *between* partners; disagreement *within* a partner is ``agreement``'
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -27,12 +26,16 @@ from analysis._common import (
     split_by_group,
     valid_rows,
 )
+from analysis.compare import EXACT_MAX_ARRANGEMENTS, arrangement_sums, n_arrangements
+from analysis.privacy import MIN_K
 
-__all__ = ["partner_means", "perception_gaps"]
+__all__ = ["DEFAULT_PERMUTATIONS", "partner_means", "perception_gaps"]
 
-# 999 random permutations: the smallest attainable p is 1/1000, and the Monte Carlo standard
-# error of p near 0.05 is sqrt(0.05 * 0.95 / 999) = 0.007, ample for a dashboard flag; a single
-# round of 3,000 respondents x 4 dimensions then costs about 0.2 s. Pass more for a paper.
+# 999 random permutations when the assignments are too many to enumerate (more than 100,000):
+# the smallest attainable p is 1/1000, and the Monte Carlo standard error of p near 0.05 is
+# sqrt(0.05 * 0.95 / 999) = 0.007 (reported per row as p_mc_se), ample for a dashboard flag;
+# a single round of 3,000 respondents x 4 dimensions then costs well under a second, where
+# 9,999 would take several. Pass more for a paper.
 DEFAULT_PERMUTATIONS = 999
 # Permuted values are processed in batches of at most this many numbers (about 32 MB) so that
 # memory stays flat however many respondents and permutations there are.
@@ -52,12 +55,13 @@ def perception_gaps(
     by: str | Sequence[str] | None = "dimension",
     n_permutations: int = DEFAULT_PERMUTATIONS,
     random_state: int | np.random.Generator | None = 0,
-    min_n: int = 5,
+    min_n: int = MIN_K,
     p_adjust: str = "holm",
     *,
     family: str | Sequence[str] | None = None,
+    max_arrangements: int = EXACT_MAX_ARRANGEMENTS,
 ) -> pd.DataFrame:
-    """Perception gap between partners per dimension, with a permutation test.
+    r"""Perception gap between partners per dimension, with a permutation test.
 
     Parameters
     ----------
@@ -74,17 +78,23 @@ def perception_gaps(
         for a frame with several rounds pass ``by=["round_id", "dimension"]`` (labels are then
         shuffled within the round).
     n_permutations : int, default 999
-        Random reassignments of respondents to partners. When the number of distinct
-        assignments is at most this, all of them are enumerated instead (exact test).
+        Random reassignments of respondents to partners, used when the number of distinct
+        assignments exceeds both ``max_arrangements`` and ``n_permutations``; otherwise all
+        of them are enumerated (exact test).
     random_state : int, numpy Generator or None, default 0
         Seed. An int (or None) seeds a fresh generator for *each* cell, so a cell's p-value
         does not depend on which other cells are in the frame.
-    min_n : int, default 5
-        Partners with fewer valid values are left out (pass the privacy threshold k).
+    min_n : int, default 3
+        Partners with fewer valid values are left out (pass the partnership's privacy
+        threshold k; the default is the smallest k allowed, :data:`analysis.privacy.MIN_K`,
+        so a partnership with k = 3 keeps its partners of 3 and 4).
     p_adjust : {"holm", "bh", "by", "none"}, default "holm"
         Adjustment of the gap p-values across rows (or within each ``family``).
     family : str or list of str or None, default None
         Columns of ``by`` that split the rows into separate adjustment families.
+    max_arrangements : int, default 100000
+        Enumerate every assignment when there are at most this many
+        (:data:`analysis.compare.EXACT_MAX_ARRANGEMENTS`, the cut-off of the rank tests).
 
     Returns
     -------
@@ -101,23 +111,30 @@ def perception_gaps(
         - ``null_mean``: mean gap under the permutation null (the gap chance alone produces
           with these group sizes);
         - ``n_permutations``: permutations evaluated; ``exact``: whether all were enumerated;
-        - ``p_value``, ``p_adjusted``; ``reason`` (why a row has no gap, else ``None``).
+        - ``p_value``;
+        - ``p_method``: ``"exact"`` or ``"monte_carlo"`` (None without a test);
+        - ``p_mc_se``: Monte Carlo standard error of ``p_value``,
+          :math:`\sqrt{p(1-p)/m}` (NaN when exact);
+        - ``p_adjusted``; ``reason`` (why a row has no gap, else ``None``).
 
     Notes
     -----
-    The statistic is :math:`G = \\max_p \\bar x_p - \\min_p \\bar x_p`. Under the null
+    The statistic is :math:`G = \max_p \bar x_p - \min_p \bar x_p`. Under the null
     hypothesis that the partner label is unrelated to the value, every reassignment of the
     pooled values to groups of the observed sizes is equally likely. With :math:`b` of
     :math:`m` random reassignments giving a gap at least as large as observed,
-    :math:`p = (b + 1)/(m + 1)` (Phipson & Smyth 2010), which is never 0; with full
-    enumeration :math:`p = b/m`. Identical partners give ``gap = 0`` and ``p = 1``.
+    :math:`p = (b + 1)/(m + 1)` (Phipson & Smyth 2010), which is never 0, with Monte Carlo
+    standard error :math:`\sqrt{p(1-p)/m}`; with full enumeration :math:`p = b/m`, exact.
+    All assignments are enumerated when there are at most 100,000 of them (the cut-off shared
+    with the rank tests of :mod:`analysis.compare`): two partners of up to 9 + 9 respondents,
+    three of 4 + 4 + 3. Identical partners give ``gap = 0`` and ``p = 1``.
     The permutations are drawn on the pooled values sorted, with the group sizes sorted, so
     the p-value does not depend on row order or on the partner labels. A random reassignment
     is drawn by shuffling the pooled values or, when they take few distinct values (Likert
     scores), by drawing each partner's multivariate hypergeometric counts of every value
     directly: the same distribution at a fraction of the cost. The null gap grows as
     groups shrink: without a true gap,
-    :math:`E|m_p - m_q| \\approx \\sqrt{2/\\pi}\\sqrt{s^2/n_p + s^2/n_q}`, 0.5 points for
+    :math:`E|m_p - m_q| \approx \sqrt{2/\pi}\sqrt{s^2/n_p + s^2/n_q}`, 0.5 points for
     s = 1 and 5 respondents per partner. Divide by (scale max - scale min) for a 0-100 %
     reading.
 
@@ -146,6 +163,9 @@ def perception_gaps(
         raise TypeError("n_permutations must be an integer")
     if n_permutations < 1:
         raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
+    if isinstance(max_arrangements, bool) or not isinstance(max_arrangements, int | np.integer):
+        raise TypeError("max_arrangements must be an integer")
+    enumerate_up_to = max(int(n_permutations), int(max_arrangements))
     shared_rng = random_state if isinstance(random_state, np.random.Generator) else None
     rows = []
     for key, cell in iter_cells(frame, by_cols):
@@ -168,6 +188,8 @@ def perception_gaps(
             "n_permutations": 0,
             "exact": False,
             "p_value": np.nan,
+            "p_method": None,
+            "p_mc_se": np.nan,
             "reason": None,
         }
         if len(kept) < 2:
@@ -187,7 +209,7 @@ def perception_gaps(
         rng = shared_rng or np.random.default_rng(random_state)
         sizes = np.array([s.size for s in kept])
         observed = np.round(means.max() - means.min(), _DECIMALS)
-        null, exact = _null_gaps(np.concatenate(kept), sizes, n_permutations, rng)
+        null, exact = _null_gaps(np.concatenate(kept), sizes, n_permutations, rng, enumerate_up_to)
         extreme = int(np.count_nonzero(null >= observed))
         p = extreme / null.size if exact else (extreme + 1) / (null.size + 1)
         row.update(
@@ -195,6 +217,8 @@ def perception_gaps(
             n_permutations=int(null.size),
             exact=exact,
             p_value=float(min(p, 1.0)),
+            p_method="exact" if exact else "monte_carlo",
+            p_mc_se=np.nan if exact else math.sqrt(p * (1 - p) / null.size),
         )
         rows.append(row)
     columns = [
@@ -213,9 +237,11 @@ def perception_gaps(
         "n_permutations",
         "exact",
         "p_value",
+        "p_method",
+        "p_mc_se",
         "reason",
     ]
-    out = result_frame(rows, columns, text=("high_group", "low_group", "reason"))
+    out = result_frame(rows, columns, text=("high_group", "low_group", "p_method", "reason"))
     out.insert(len(columns) - 1, "p_adjusted", adjust_column(out, p_adjust, family, by_cols))
     return out
 
@@ -225,7 +251,7 @@ def partner_means(
     value: str = "score",
     group: str = "partner_id",
     by: str | Sequence[str] | None = "dimension",
-    min_n: int = 5,
+    min_n: int = MIN_K,
 ) -> pd.DataFrame:
     """Partner means per dimension: the points a gap is drawn between.
 
@@ -281,7 +307,11 @@ def _mean_abs_pairwise(means: np.ndarray) -> float:
 
 
 def _null_gaps(
-    values: np.ndarray, sizes: np.ndarray, n_permutations: int, rng: np.random.Generator
+    values: np.ndarray,
+    sizes: np.ndarray,
+    n_permutations: int,
+    rng: np.random.Generator,
+    enumerate_up_to: int | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Gaps (range of group means) under reassignment of ``values`` to groups of ``sizes``.
 
@@ -290,23 +320,22 @@ def _null_gaps(
     """
     pooled = np.sort(values)
     sizes = np.sort(sizes)
-    sums, exact = _null_group_sums(pooled, sizes, n_permutations, rng)
+    limit = n_permutations if enumerate_up_to is None else enumerate_up_to
+    sums, exact = _null_group_sums(pooled, sizes, n_permutations, rng, limit)
     means = sums / sizes
     return np.round(means.max(axis=1) - means.min(axis=1), _DECIMALS), exact
 
 
 def _null_group_sums(
-    pooled: np.ndarray, sizes: np.ndarray, n_permutations: int, rng: np.random.Generator
+    pooled: np.ndarray,
+    sizes: np.ndarray,
+    n_permutations: int,
+    rng: np.random.Generator,
+    enumerate_up_to: int,
 ) -> tuple[np.ndarray, bool]:
     """Group sums (rows: reassignments, columns: groups) and whether the set is complete."""
-    n_assignments = math.prod(
-        math.comb(int(total), int(size))
-        for total, size in zip(np.cumsum(sizes), sizes, strict=True)
-    )
-    if n_assignments <= n_permutations:
-        labels = _all_assignments([int(s) for s in sizes])
-        sums = np.stack([(labels == g) @ pooled for g in range(sizes.size)], axis=1)
-        return sums, True
+    if n_arrangements([int(s) for s in sizes]) <= enumerate_up_to:
+        return arrangement_sums(pooled, [int(s) for s in sizes], exact=True), True
     distinct = np.unique(pooled).size
     if _HYPERGEOMETRIC_COST * (sizes.size - 1) * (distinct - 1) < pooled.size:
         return _hypergeometric_group_sums(pooled, sizes, n_permutations, rng), False
@@ -356,23 +385,3 @@ def _hypergeometric_group_sums(
         sums[:, g] += need * values[-1]
     sums[:, -1] = remaining @ values  # the last group takes what is left
     return sums
-
-
-def _all_assignments(sizes: list[int]) -> np.ndarray:
-    """Every assignment of positions 0..N-1 to groups of the given sizes, one row each."""
-    n = sum(sizes)
-    rows: list[np.ndarray] = []
-    labels = np.empty(n, dtype=np.intp)
-
-    def place(free: tuple[int, ...], g: int) -> None:
-        if g == len(sizes) - 1:
-            labels[list(free)] = g
-            rows.append(labels.copy())
-            return
-        for chosen in itertools.combinations(free, sizes[g]):
-            labels[list(chosen)] = g
-            taken = set(chosen)
-            place(tuple(p for p in free if p not in taken), g + 1)
-
-    place(tuple(range(n)), 0)
-    return np.array(rows)

@@ -34,7 +34,10 @@ Wording rules, the same in every function:
   three decimals below 0.01 ("p = 0.004"); otherwise two ("p = 0.01", "p = 0.47").
 - **Rounding.** Half away from zero on the shortest decimal form of the number (``repr``),
   as done by hand: 2.675 -> 2.68, 3.85 -> 3.9 (Python's ``round`` would give 2.67 because
-  the binary value is below 2.675). Scores, intervals, differences and gaps: 1 decimal;
+  the binary value is below 2.675). This is the project's one rounding rule
+  (:func:`round_half_up`): the charts (:mod:`analysis.charts`) and the web app's number
+  formatter (``app.results.numbers``) round with it too, so 3.25 reads 3.3 in a sentence, on a
+  chart and in a table alike. Scores, intervals, differences and gaps: 1 decimal;
   alpha and agreement indices: 2 decimals; shares: whole per cent. Each number is rounded on
   its own, so a rounded difference can differ by 0.1 from the difference of rounded means.
   Words (size, strength of evidence) are chosen from the unrounded values.
@@ -170,7 +173,7 @@ _OPEN, _CLOSE = "\u201c", "\u201d"  # typographic quotes around item texts and b
 def _check_lang(lang: str) -> Lang:
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def _decimal(value: Any) -> Decimal:
@@ -180,10 +183,77 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(repr(x))
 
 
-def _format_decimal(d: Decimal, lang: Lang, decimals: int) -> str:
+def round_half_up(value: float | Decimal, decimals: int) -> Decimal:
+    """Round a number for reading: half away from zero, on its shortest decimal form.
+
+    This is the one rounding rule of every figure people read (sentences here, chart labels
+    in :mod:`analysis.charts`, tables in the web app). Half-up is how a reader rounds a
+    printed number by hand, so a value exported with more decimals (3.25) reads the same
+    wherever it is shown (3.3). Banker's rounding (half to even) only pays off when many
+    rounded values are summed again, which no reader does with a displayed figure.
+
+    Parameters
+    ----------
+    value : float or Decimal
+        A finite number. A float is taken at its shortest decimal form (``repr``), so 2.675
+        is 2.675, not the binary 2.67499999...
+    decimals : int
+        Decimal places kept (0 or more).
+
+    Returns
+    -------
+    Decimal
+        The rounded value with exactly ``decimals`` places; negative zero becomes zero.
+
+    Examples
+    --------
+    >>> str(round_half_up(3.25, 1)), str(round_half_up(2.675, 2)), str(round_half_up(-0.04, 1))
+    ('3.3', '2.68', '0.0')
+    """
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
+    d = value if isinstance(value, Decimal) else _decimal(value)
+    if not d.is_finite():
+        raise ValueError(f"cannot round a non-finite number: {value!r}")
     rounded = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = abs(rounded)  # never "-0.0"
+    return abs(rounded) if rounded == 0 else rounded  # never "-0.0"
+
+
+def p_value_parts(p: float) -> tuple[Literal["<", "="], Decimal]:
+    """Split a p-value into how it is printed: a relation and a rounded value.
+
+    Below 0.001 the relation is ``"<"`` and the value 0.001; otherwise ``"="`` and the
+    p-value rounded to three decimals below 0.01, two from there on (see :func:`format_p`).
+
+    Parameters
+    ----------
+    p : float
+        A p-value in [0, 1].
+
+    Returns
+    -------
+    tuple of (str, Decimal)
+        ``("<", Decimal("0.001"))`` or ``("=", rounded p)``.
+
+    Examples
+    --------
+    >>> p_value_parts(0.0004), p_value_parts(0.0042), p_value_parts(0.125)
+    (('<', Decimal('0.001')), ('=', Decimal('0.004')), ('=', Decimal('0.13')))
+    """
+    x = float(p)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    if x < 0.001:
+        return "<", Decimal("0.001")
+    return "=", round_half_up(x, 3 if x < 0.01 else 2)
+
+
+def _format_decimal(d: Decimal, lang: Lang, decimals: int) -> str:
+    return _localise(round_half_up(d, decimals), lang)
+
+
+def _localise(rounded: Decimal, lang: Lang) -> str:
+    """Write an already rounded number with the language's decimal and thousands marks."""
     text = format(rounded, ",f")
     if lang == "id":
         text = text.translate(str.maketrans(",.", ".,"))
@@ -257,12 +327,8 @@ def format_p(p: float, lang: str) -> str:
     ('p = 0,01', 'p < 0,001', 'p = 0.004')
     """
     language = _check_lang(lang)
-    x = float(p)
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"p must be in [0, 1], got {p!r}")
-    if x < 0.001:
-        return f"p < {_format_decimal(Decimal('0.001'), language, 3)}"
-    return f"p = {_format_decimal(_decimal(x), language, 3 if x < 0.01 else 2)}"
+    relation, value = p_value_parts(p)
+    return f"p {relation} {_localise(value, language)}"
 
 
 def _fmt(value: float, lang: Lang, decimals: int = 1) -> str:
@@ -270,13 +336,13 @@ def _fmt(value: float, lang: Lang, decimals: int = 1) -> str:
 
 
 def _fmt_bound(value: float, lang: Lang) -> str:
-    """A scale bound: no decimals when whole (5, not 5.0)."""
+    """Format a scale bound: no decimals when whole (5, not 5.0)."""
     return _fmt(value, lang, 0 if float(value).is_integer() else 1)
 
 
 def _is_zero(value: float, decimals: int = 1) -> bool:
     """Whether the value shows as zero at this many decimals."""
-    return _decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) == 0
+    return round_half_up(value, decimals) == 0
 
 
 def _percent(share: float, lang: Lang) -> str:
@@ -393,7 +459,7 @@ def _p_text(p: float, adjusted: bool, lang: Lang) -> str:
 
 
 def _text(value: Any, what: str) -> Sentence:
-    """A text per language from ``{"id", "en"}`` (missing language falls back) or a str."""
+    """Return a text per language from ``{"id", "en"}`` (missing language falls back) or a str."""
     if isinstance(value, str):
         if not value:
             raise ValueError(f"{what} must not be empty")
@@ -412,7 +478,7 @@ def _text(value: Any, what: str) -> Sentence:
     )
 
 
-def _name(names: Mapping[Hashable, Any] | None, key: Any) -> Sentence:
+def _name(names: Mapping[Any, Any] | None, key: Any) -> Sentence:
     """Display name of a partner: from ``names`` when given, else the id itself."""
     if names is not None and not isinstance(names, Mapping):
         raise TypeError(f"names must be a mapping of id to name, got {type(names).__name__}")
@@ -436,7 +502,7 @@ def _missing(value: Any) -> bool:
 
 
 def _float(value: Any, name: str) -> float:
-    """A float from a row cell; None, NA and NaN become NaN."""
+    """Read a float from a row cell; None, NA and NaN become NaN."""
     if _missing(value):
         return math.nan
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
@@ -449,7 +515,7 @@ def _opt_float(row: Any, key: str) -> float:
 
 
 def _count(value: Any, name: str) -> int:
-    """A count from a row cell; missing counts as 0."""
+    """Read a count from a row cell; missing counts as 0."""
     x = _float(value, name)
     if math.isnan(x):
         return 0
@@ -459,7 +525,7 @@ def _count(value: Any, name: str) -> int:
 
 
 def _p(row: Any, where: str) -> tuple[float, bool]:
-    """The p-value to report (adjusted when the row has one) and whether it is adjusted."""
+    """Return the p-value to report (adjusted when the row has one) and whether it is adjusted."""
     if "p_value" not in row and "p_adjusted" not in row:
         raise ValueError(f"{where}: the row has no 'p_value' or 'p_adjusted'")
     raw = _opt_float(row, "p_value")
@@ -479,7 +545,7 @@ def _reason(row: Any) -> str | None:
 
 
 def _sequence(value: Any) -> list[Any]:
-    """A list from a row cell holding a list, tuple or array (missing gives [])."""
+    """Read a list from a row cell holding a list, tuple or array (missing gives [])."""
     if _missing(value):
         return []
     if isinstance(value, str):
@@ -505,7 +571,7 @@ def _small_in_practice(difference: float, low: float, high: float) -> bool:
 
 
 def _join(items: list[str], lang: Lang) -> str:
-    """ "a", "a and b", "a, b and c" (en) / "a, b, dan c" (id)."""
+    """Join words as "a", "a and b", "a, b and c" (en) / "a, b, dan c" (id)."""
     if len(items) == 1:
         return items[0]
     if lang == "en":
@@ -1171,7 +1237,7 @@ def change_sentence(row: Mapping[str, Any] | pd.Series, label: Mapping[str, str]
 
 
 def trend_sentence(row: Mapping[str, Any] | pd.Series, label: Mapping[str, str] | str) -> Sentence:
-    """Say whether a dimension tends to rise or fall over three or more rounds.
+    r"""Say whether a dimension tends to rise or fall over three or more rounds.
 
     Parameters
     ----------
@@ -1192,8 +1258,8 @@ def trend_sentence(row: Mapping[str, Any] | pd.Series, label: Mapping[str, str] 
     The size of the trend is the Jonckheere-Terpstra statistic read as a Cliff's delta over
     all pairs of answers from different rounds:
 
-    .. math:: \\delta_J = \\frac{J - E(J)}{E(J)}
-              = P(\\text{later} > \\text{earlier}) - P(\\text{later} < \\text{earlier}),
+    .. math:: \delta_J = \frac{J - E(J)}{E(J)}
+              = P(\text{later} > \text{earlier}) - P(\text{later} < \text{earlier}),
 
     because :math:`J` counts the cross-round pairs in which the later answer is higher (ties
     half) and :math:`E(J)` is half the number of such pairs. It lies in [-1, 1], is positive
@@ -1423,7 +1489,7 @@ def agreement_sentence(
 
 
 def _flag(value: Any) -> bool | None:
-    """A nullable boolean cell as True / False / None."""
+    """Read a nullable boolean cell as True / False / None."""
     if _missing(value):
         return None
     if isinstance(value, bool | np.bool_):

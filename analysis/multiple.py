@@ -14,6 +14,8 @@ from scipy import stats
 __all__ = ["METHODS", "adjust_pvalues"]
 
 METHODS = ("holm", "bh", "by", "none")
+#: The ``p_adjust`` / ``method`` names, for type checking.
+PAdjust = Literal["holm", "bh", "by", "none"]
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -27,9 +29,7 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def adjust_pvalues(
-    p_values: Any, method: Literal["holm", "bh", "by", "none"] = "holm"
-) -> np.ndarray:
+def adjust_pvalues(p_values: Any, method: PAdjust = "holm") -> np.ndarray:
     """Adjust a family of p-values for multiple testing.
 
     Parameters

@@ -7,7 +7,7 @@ cannot drift between them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ __all__ = [
     "COMMENT_MIN",
     "MIN_K",
     "change_allowed",
+    "comment_groups",
     "comment_threshold",
     "distribution_allowed",
     "safe_to_show_difference",
@@ -83,6 +84,10 @@ def _keys(frame: pd.DataFrame, levels: list[str], total: Any) -> list[tuple[Any,
     return keys
 
 
+#: (parent row, child rows, remainder): ``n[parent] = n[children].sum() + remainder``.
+_Equation = tuple[int, list[int], int]
+
+
 def _depth(key: tuple[Any, ...]) -> int:
     for i, part in enumerate(key):
         if part is _TOTAL:
@@ -90,7 +95,7 @@ def _depth(key: tuple[Any, ...]) -> int:
     return len(key)
 
 
-def _equations(keys: list[tuple[Any, ...]], n: np.ndarray) -> list[tuple[int, list[int], int]]:
+def _equations(keys: list[tuple[Any, ...]], n: np.ndarray) -> list[_Equation]:
     """(parent row, child rows, remainder) for every row that has children.
 
     A row's parent is its nearest ancestor present in the table, so a missing intermediate
@@ -129,8 +134,10 @@ Interval = tuple[float, float]
 _INF = float("inf")
 
 
-def _feasible_intervals(n: np.ndarray, hidden: np.ndarray, equations: list) -> list[Interval]:
-    """What an attacker can infer about every cell's count from the table's sums.
+def _feasible_intervals(
+    n: np.ndarray, hidden: np.ndarray, equations: list[_Equation]
+) -> list[Interval]:
+    """Compute what an attacker can infer about every cell's count from the table's sums.
 
     The attacker knows the shown counts, that a hidden cell holds at least 1 (empty cells
     are shown), that a remainder is at least 0, and every equation ``parent = parts +
@@ -161,7 +168,7 @@ def _feasible_intervals(n: np.ndarray, hidden: np.ndarray, equations: list) -> l
 
 
 def _protect(
-    n: np.ndarray, hidden: np.ndarray, reason: np.ndarray, equations: list, k: int
+    n: np.ndarray, hidden: np.ndarray, reason: np.ndarray, equations: list[_Equation], k: int
 ) -> None:
     """Add complementary suppressions (in place) until every equation is safe."""
 
@@ -206,7 +213,14 @@ def _protect(
         repair(int(pinned[0]))
 
 
-def _local_rules(n, hidden, equations, k, hide, smallest_shown) -> None:
+def _local_rules(
+    n: np.ndarray,
+    hidden: np.ndarray,
+    equations: list[_Equation],
+    k: int,
+    hide: Callable[[int], None],
+    smallest_shown: Callable[[list[int]], int | None],
+) -> None:
     """Rules 2 and 3 of :func:`suppress`, repeated until no equation changes."""
     changed = True
     while changed:
@@ -343,7 +357,8 @@ def suppress(
     require_columns(counts, [*by_cols, *level_cols, n], "counts")
     values = _counts(counts, n)
     hidden = (values > 0) & (values < k)
-    reason = np.where(hidden, REASON_BELOW_K, None).astype(object)
+    reason = np.full(len(values), None, dtype=object)
+    reason[hidden] = REASON_BELOW_K
 
     if by_cols:
         tables = counts.groupby(by_cols, sort=False, dropna=False, observed=True).indices
@@ -364,7 +379,7 @@ def suppress(
 
 
 def safe_to_show_difference(n_a: Any, n_b: Any, k: int) -> Any:
-    """Can two counts of overlapping populations both be shown?
+    """Decide whether two counts of overlapping populations can both be shown.
 
     Use it whenever one published group can contain the other: two versions of the same
     round's results (before and after late responses), a total with and without one partner,
@@ -404,14 +419,15 @@ def safe_to_show_difference(n_a: Any, n_b: Any, k: int) -> Any:
     diff = np.abs(a - b)
 
     def ok(x: np.ndarray) -> np.ndarray:
-        return (x == 0) | (x >= k)
+        shown: np.ndarray = (x == 0) | (x >= k)
+        return shown
 
     result = ok(a) & ok(b) & ok(diff)
     return bool(result) if result.ndim == 0 else result
 
 
 def change_allowed(n_a: Any, n_b: Any, k: int) -> Any:
-    """May a round-to-round change (delta, test, trend) be shown for a group?
+    """Decide whether a round-to-round change (delta, test, trend) may be shown for a group.
 
     Returns True only when both rounds have at least ``k`` valid answers: a change computed
     from a suppressed round would reveal it (statistics.md A11).
@@ -445,7 +461,7 @@ def comment_threshold(k: int, minimum: int = COMMENT_MIN) -> int:
 
 
 def distribution_allowed(n: Any, k: int, minimum: int = COMMENT_MIN) -> Any:
-    """May a full answer distribution (or open-text comments) be shown for a group of ``n``?
+    """Decide whether a full answer distribution (or comments) may be shown for ``n`` people.
 
     Examples
     --------
@@ -456,6 +472,58 @@ def distribution_allowed(n: Any, k: int, minimum: int = COMMENT_MIN) -> Any:
     return bool(result) if result.ndim == 0 else result
 
 
+def comment_groups(
+    counts: Mapping[Hashable, int | None],
+    total: int | None,
+    k: int,
+    minimum: int = COMMENT_MIN,
+) -> tuple[list[Hashable], bool]:
+    """Decide whose open-text answers may be shown by partner name, and whether the rest may.
+
+    The one rule for comments, used by the results pages, the printable report and the
+    exports alike.
+
+    Parameters
+    ----------
+    counts : mapping
+        Partner id -> its published response count, or None where the count is hidden.
+    total : int or None
+        The partnership's published response count (None where hidden).
+    k : int
+        Anonymity threshold.
+    minimum : int, default :data:`COMMENT_MIN`
+        Floor of :func:`comment_threshold`.
+
+    Returns
+    -------
+    named : list
+        Partners (in the order of ``counts``) whose comments may be shown under their name:
+        shown with at least :func:`comment_threshold` responses.
+    pooled_allowed : bool
+        Whether the comments of everyone else may be shown together, unnamed: the
+        partnership total minus the named partners holds at least the threshold.
+
+    Notes
+    -----
+    With threshold ``t = max(k, minimum)``: partner ``p`` is named when ``n_p >= t``; the
+    others' comments are pooled when ``total - sum(n_named) >= t``. A partner below ``t`` is
+    never named, so its comments appear only inside a pool of at least ``t`` respondents.
+
+    Examples
+    --------
+    >>> comment_groups({"A": 12, "B": 6, "C": None}, total=22, k=5)
+    (['A'], True)
+    >>> comment_groups({"A": 12, "B": 6}, total=18, k=5)
+    (['A'], False)
+    """
+    threshold = comment_threshold(k, minimum)
+    named = [p for p, n in counts.items() if n is not None and n >= threshold]
+    if total is None:
+        return named, False
+    rest = total - sum(n for p, n in counts.items() if p in named and n is not None)
+    return named, rest >= threshold
+
+
 def _count_array(values: Any, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
@@ -463,4 +531,5 @@ def _count_array(values: Any, name: str) -> np.ndarray:
     arr = arr.astype(float)
     if np.isnan(arr).any() or np.any(arr < 0) or np.any(arr != np.floor(arr)):
         raise ValueError(f"{name} must hold non-negative whole numbers")
-    return arr.astype(np.int64)
+    counts: np.ndarray = arr.astype(np.int64)
+    return counts

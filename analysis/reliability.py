@@ -1,4 +1,6 @@
-"""Is a dimension measured reliably: Cronbach's alpha, Feldt CI, item-total statistics.
+"""Is a dimension measured reliably: alpha, omega, item-total statistics, which to read.
+
+Cronbach's alpha comes with a Feldt interval, McDonald's omega with a bootstrap interval.
 
 Alpha is a property of the instrument, so compute it on all respondents pooled (per
 dimension), never per partner with a handful of people.
@@ -17,10 +19,16 @@ from analysis._checks import check_ci_level, nan_to_none, require_frame
 from analysis.scoring import item_matrix
 
 __all__ = [
+    "OMEGA_N_RESAMPLES",
+    "TRUST",
+    "TRUST_MARGIN",
     "AlphaResult",
+    "OmegaResult",
     "cronbach_alpha",
     "item_analysis",
+    "mcdonald_omega",
     "reliability_by_dimension",
+    "which_reliability",
 ]
 
 NanPolicy = Literal["pairwise", "listwise"]
@@ -100,7 +108,7 @@ def _alpha_from_cov(cov: np.ndarray) -> float:
     total = float(cov.sum())
     if not np.isfinite(total) or total <= 0:
         return float("nan")
-    return k / (k - 1) * (1.0 - float(np.trace(cov)) / total)
+    return float(k / (k - 1) * (1.0 - float(np.trace(cov)) / total))
 
 
 def _feldt(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
@@ -274,6 +282,331 @@ def item_analysis(wide: Any, nan_policy: NanPolicy = "pairwise") -> pd.DataFrame
     )
 
 
+# --------------------------------------------------------------------------- McDonald's omega
+
+#: Bootstrap resamples of respondents for the omega interval.
+OMEGA_N_RESAMPLES = 1000
+#: Alpha and omega "disagree" when they differ by at least this much (0.05 changes the first
+#: decimal a report shows, and exceeds the usual sampling wobble of their difference).
+TRUST_MARGIN = 0.05
+#: Values of ``trust``: which coefficient to read.
+TRUST = ("either", "omega", "alpha", "neither")
+_PAF_MAX_ITER = 1000
+_PAF_TOL = 1e-10
+_REASON_OMEGA_ITEMS = "fewer_than_3_items"
+_REASON_OMEGA_VARIANCE = "no_item_variance"
+
+
+@dataclass(frozen=True)
+class OmegaResult:
+    r"""McDonald's omega total from a one-factor model, with a bootstrap interval.
+
+    Attributes
+    ----------
+    omega : float
+        Omega total, :math:`(\sum\lambda)^2 / ((\sum\lambda)^2 + \sum\psi)`.
+    ci_low, ci_high : float
+        Percentile bootstrap interval (NaN when ``n_resamples`` is 0 or too few resamples
+        could be fitted).
+    loadings : tuple of float
+        Standardised one-factor loadings (minimum residual), oriented so they sum to >= 0.
+    heywood : bool
+        A communality reached 1 (an improper solution, uniqueness set to 0).
+    n : int
+        Respondents used (rows with at least one answer).
+    k : int
+        Items.
+    ci_level : float
+        Confidence level.
+    n_resamples : int
+        Bootstrap resamples drawn.
+    """
+
+    omega: float
+    ci_low: float
+    ci_high: float
+    loadings: tuple[float, ...]
+    heywood: bool
+    n: int
+    k: int
+    ci_level: float
+    n_resamples: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-serialisable dict (NaN becomes None)."""
+        return nan_to_none({**asdict(self), "loadings": list(self.loadings)})
+
+
+def _weighted_corr(x: np.ndarray, present: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pairwise-complete Pearson correlations, one k x k matrix per row of ``weights``.
+
+    ``weights`` (B x n) are respondent counts (1 for the data, multinomial for a bootstrap
+    resample); each r_ij uses the respondents who answered both items, as pandas ``corr``.
+    """
+    n, k = x.shape
+    xm = np.where(present, x, 0.0)
+    m = present.astype(float)
+
+    def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        product: np.ndarray = weights @ (a[:, :, None] * b[:, None, :]).reshape(n, k * k)
+        return product.reshape(-1, k, k)
+
+    count = pair(m, m)
+    sx = pair(xm, m)  # sum of x_i over rows where i and j are answered
+    sxx = pair(xm * xm, m)
+    sxy = pair(xm, xm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * np.swapaxes(sx, 1, 2) / count
+        var_i = sxx - sx**2 / count
+        var_j = np.swapaxes(var_i, 1, 2)
+        corr = cov / np.sqrt(var_i * var_j)
+    corr[(count < 2) | ~(var_i > 1e-12) | ~(var_j > 1e-12)] = np.nan
+    idx = np.arange(k)
+    corr[:, idx, idx] = 1.0
+    result: np.ndarray = corr
+    return result
+
+
+def _one_factor_minres(corr: np.ndarray, tol: float = _PAF_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-residual one-factor loadings for a stack of correlation matrices (B x k x k).
+
+    Iterated principal axis factoring: put the communalities on the diagonal, take the first
+    eigenvector, repeat. Its fixed point minimises the sum of squared off-diagonal residuals
+    (Harman 1976, ch. 8), i.e. it is the minres solution. Returns the loadings (B x k) and a
+    Heywood flag per matrix (a communality capped at 1). Only matrices whose communalities
+    still move by ``tol`` or more are iterated again.
+    """
+    b, k, _ = corr.shape
+    idx = np.arange(k)
+    # Start from the squared multiple correlations, as psych::fa does.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        smc = 1.0 - 1.0 / np.diagonal(np.linalg.pinv(corr), axis1=1, axis2=2)
+    h = np.clip(np.nan_to_num(smc, nan=0.5), 0.05, 1.0)
+    heywood = np.zeros(b, dtype=bool)
+    loadings = np.zeros((b, k))
+    active = np.arange(b)
+    for _ in range(_PAF_MAX_ITER):
+        reduced = corr[active].copy()
+        reduced[:, idx, idx] = h[active]
+        values, vectors = np.linalg.eigh(reduced)
+        fitted = vectors[:, :, -1] * np.sqrt(np.clip(values[:, -1], 0.0, None))[:, None]
+        new_h = fitted**2
+        loadings[active] = fitted
+        heywood[active] = (new_h > 1.0).any(axis=1)
+        new_h = np.minimum(new_h, 1.0)
+        moving = np.max(np.abs(new_h - h[active]), axis=1) >= tol
+        h[active] = new_h
+        active = active[moving]
+        if active.size == 0:
+            break
+    sign = np.where(loadings.sum(axis=1) < 0, -1.0, 1.0)
+    return np.clip(loadings * sign[:, None], -1.0, 1.0), heywood
+
+
+def _omega_from_loadings(loadings: np.ndarray) -> np.ndarray:
+    common = loadings.sum(axis=-1) ** 2
+    unique = (1.0 - loadings**2).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        omega: np.ndarray = common / (common + unique)
+    return omega
+
+
+def mcdonald_omega(
+    wide: Any,
+    ci_level: float = 0.95,
+    *,
+    n_resamples: int = OMEGA_N_RESAMPLES,
+    random_state: int | np.random.Generator | None = 0,
+) -> OmegaResult:
+    r"""McDonald's omega total of a respondents x items matrix, with a bootstrap interval.
+
+    Omega comes from a one-factor model; the interval is a percentile bootstrap.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame or 2-D array-like
+        Respondents in rows, items in columns (already reverse-coded); NaN = not answered.
+        Correlations are pairwise-complete; rows without any answer are dropped.
+    ci_level : float, default 0.95
+        Confidence level of the bootstrap interval.
+    n_resamples : int, default 1000
+        Bootstrap resamples of respondents (0: no interval).
+    random_state : int, numpy Generator or None, default 0
+        Seed of the bootstrap (fixed so a report can be reproduced).
+
+    Returns
+    -------
+    OmegaResult
+        ``omega``, ``ci_low``, ``ci_high``, ``loadings``, ``heywood``, ``n``, ``k``,
+        ``ci_level``, ``n_resamples``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 items (a one-factor model of 2 items is not identified), fewer than 3
+        respondents, an item without variance, or a bad ``ci_level`` / ``n_resamples``.
+
+    Notes
+    -----
+    A one-factor model is fitted to the item correlation matrix :math:`R` by minimum
+    residual (unweighted least squares on the off-diagonal elements, the default of R
+    ``psych::fa``): loadings :math:`\lambda_i` minimise
+    :math:`\sum_{i<j} (r_{ij} - \lambda_i \lambda_j)^2`, and uniquenesses are
+    :math:`\psi_i = 1 - \lambda_i^2`. Then (McDonald 1999, eq. 6.20)
+
+    .. math:: \omega_t = \frac{(\sum_i \lambda_i)^2}{(\sum_i \lambda_i)^2 + \sum_i \psi_i}
+
+    the share of the variance of the (standardised) item sum due to the common factor.
+    ``psych::omega`` divides by the observed variance :math:`1'R1` instead of the
+    model-implied one; the two agree when the model fits. Alpha equals omega when all
+    loadings are equal (tau-equivalence) and is lower otherwise, which is why both are shown.
+    The interval resamples respondents with replacement, refits the model and takes the
+    percentiles of the resampled omegas (Kelley & Pornprasertmanit 2016 recommend a
+    bootstrap interval for omega). A communality above 1 (Heywood case) is capped and
+    flagged: omega is then not to be trusted.
+
+    References
+    ----------
+    McDonald RP (1999) Test Theory: A Unified Treatment. Erlbaum.
+    Revelle W, Zinbarg RE (2009) Psychometrika 74:145.
+    Kelley K, Pornprasertmanit S (2016) Psychol Methods 21:69.
+    Hayes AF, Coutts JJ (2020) Commun Methods Meas 14:1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 3], "q2": [2, 2, 3, 5, 4, 3],
+    ...                      "q3": [1, 3, 3, 4, 5, 2], "q4": [2, 1, 4, 4, 5, 3]})
+    >>> res = mcdonald_omega(wide, n_resamples=200)
+    >>> round(res.omega, 3), res.k, res.n, res.ci_low <= res.omega <= res.ci_high
+    (0.941, 4, 6, True)
+    """
+    frame = _as_item_frame(wide)
+    level = check_ci_level(ci_level)
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
+        raise TypeError("n_resamples must be an int")
+    if n_resamples < 0:
+        raise ValueError("n_resamples must be at least 0")
+    k = frame.shape[1]
+    if k < 3:
+        raise ValueError(f"omega needs at least 3 items (2 do not identify a factor), got {k}")
+    used = frame.dropna(how="all")
+    n = len(used)
+    if n < 3:
+        raise ValueError(f"omega needs at least 3 respondents, got {n}")
+    x = used.to_numpy(dtype=float)
+    present = ~np.isnan(x)
+    corr = _weighted_corr(x, present, np.ones((1, n)))
+    if np.isnan(corr).any():
+        raise ValueError("omega needs every item to vary among the respondents who answered it")
+    loadings, heywood = _one_factor_minres(corr)
+    omega = float(_omega_from_loadings(loadings)[0])
+    low = high = float("nan")
+    if n_resamples > 0:
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else np.random.default_rng(random_state)
+        )
+        # Resample counts per respondent: how often each row is drawn in each resample.
+        draws = rng.integers(0, n, size=(int(n_resamples), n))
+        offsets = np.arange(int(n_resamples))[:, None] * n
+        weights = np.bincount((draws + offsets).ravel(), minlength=int(n_resamples) * n)
+        weights = weights.reshape(int(n_resamples), n).astype(float)
+        boot_corr = _weighted_corr(x, present, weights)
+        ok = ~np.isnan(boot_corr).any(axis=(1, 2))
+        # A resample in which an item does not vary has no omega; with more than 10 % of
+        # those the interval would describe an odd subset, so none is given.
+        if ok.mean() >= 0.9:
+            # 1e-6 on the communalities moves omega far less than the interval's own noise.
+            boot_loadings, _ = _one_factor_minres(boot_corr[ok], tol=1e-6)
+            boot = _omega_from_loadings(boot_loadings)
+            tail = (1.0 - level) / 2.0
+            low, high = (float(v) for v in np.quantile(boot, [tail, 1.0 - tail]))
+    return OmegaResult(
+        omega=omega,
+        ci_low=low,
+        ci_high=high,
+        loadings=tuple(float(v) for v in loadings[0]),
+        heywood=bool(heywood[0]),
+        n=n,
+        k=k,
+        ci_level=level,
+        n_resamples=int(n_resamples),
+    )
+
+
+def which_reliability(
+    alpha: float,
+    omega: float,
+    loadings: Any = (),
+    heywood: bool = False,
+    margin: float = TRUST_MARGIN,
+) -> tuple[str, str]:
+    """Say which coefficient to read when alpha and omega are both on the page.
+
+    Parameters
+    ----------
+    alpha, omega : float
+        Cronbach's alpha and McDonald's omega total of the same items (NaN when missing).
+    loadings : sequence of float, optional
+        The one-factor loadings behind omega (oriented to sum to >= 0).
+    heywood : bool, default False
+        Whether the factor solution was improper.
+    margin : float, default 0.05
+        Smallest difference that counts as a disagreement.
+
+    Returns
+    -------
+    tuple of str
+        ``(trust, reason)``. ``trust`` is ``"either"``, ``"omega"``, ``"alpha"`` or
+        ``"neither"``; ``reason`` is one of ``"agree"``, ``"unequal_loadings"``,
+        ``"omega_not_estimable"``, ``"nothing_estimable"``, ``"negative_loading"``,
+        ``"improper_solution"``, ``"poor_one_factor_fit"``.
+
+    Notes
+    -----
+    The rule, in order:
+
+    1. Omega missing (2 items, or no fit): read ``alpha`` (``"omega_not_estimable"``);
+       both missing: ``"neither"``.
+    2. A negative loading (an item running against the others: a missing reverse flag or a
+       second construct) or a Heywood case: ``"neither"``; fix the items first.
+    3. ``omega - alpha >= margin``: the items load unequally, alpha underestimates the
+       reliability of the sum: read ``"omega"`` (``"unequal_loadings"``).
+    4. ``alpha - omega >= margin``: one factor does not describe the items (the residual
+       correlations are large), neither coefficient is a sound summary: ``"neither"``
+       (``"poor_one_factor_fit"``).
+    5. Otherwise they agree (``"either"``); alpha, the more familiar, can be quoted.
+
+    References
+    ----------
+    McNeish D (2018) Thanks coefficient alpha, we'll take it from here. Psychol Methods
+    23:412. Flora DB (2020) Adv Methods Pract Psychol Sci 3:484.
+
+    Examples
+    --------
+    >>> which_reliability(0.71, 0.80, [0.9, 0.8, 0.3])
+    ('omega', 'unequal_loadings')
+    >>> which_reliability(0.78, 0.80, [0.7, 0.7, 0.6])
+    ('either', 'agree')
+    >>> which_reliability(0.62, float("nan"))
+    ('alpha', 'omega_not_estimable')
+    """
+    alpha_ok, omega_ok = bool(np.isfinite(alpha)), bool(np.isfinite(omega))
+    if not omega_ok:
+        return ("alpha", "omega_not_estimable") if alpha_ok else ("neither", "nothing_estimable")
+    if heywood:
+        return "neither", "improper_solution"
+    if np.any(np.asarray(loadings, dtype=float) < 0):
+        return "neither", "negative_loading"
+    if not alpha_ok or omega - alpha >= margin:
+        return "omega", "unequal_loadings"
+    if alpha - omega >= margin:
+        return "neither", "poor_one_factor_fit"
+    return "either", "agree"
+
+
 def reliability_by_dimension(
     answers: pd.DataFrame,
     items: pd.DataFrame,
@@ -281,8 +614,10 @@ def reliability_by_dimension(
     ci_level: float = 0.95,
     *,
     min_respondents: int = 3,
+    omega_resamples: int = OMEGA_N_RESAMPLES,
+    random_state: int | None = 0,
 ) -> pd.DataFrame:
-    """Alpha, Feldt CI and problem items for every dimension of a questionnaire.
+    """Alpha, Feldt CI, omega and problem items for every dimension of a questionnaire.
 
     Parameters
     ----------
@@ -297,6 +632,10 @@ def reliability_by_dimension(
         Confidence level.
     min_respondents : int, default 3
         Fewest complete respondents (all items of the dimension answered) for a result.
+    omega_resamples : int, default 1000
+        Bootstrap resamples for the omega interval (0: no interval).
+    random_state : int or None, default 0
+        Seed of the omega bootstrap, restarted for each dimension.
 
     Returns
     -------
@@ -314,6 +653,12 @@ def reliability_by_dimension(
           ``"too_few_complete_respondents"`` or ``"no_total_variance"`` (the summed
           covariance matrix is not positive: everyone gave the same answers, or a pairwise
           matrix is far from positive definite); None when alpha was computed.
+        - ``omega``, ``omega_ci_low``, ``omega_ci_high`` (float): McDonald's omega total and
+          its percentile bootstrap interval (:func:`mcdonald_omega`); NaN when not computed.
+        - ``omega_reason`` (str or None): why omega is NaN: ``"fewer_than_3_items"``,
+          ``"too_few_complete_respondents"`` or ``"no_item_variance"``.
+        - ``trust``, ``trust_reason`` (str): which coefficient to read and why
+          (:func:`which_reliability`); a sentence builder can say it in plain words.
 
     Notes
     -----
@@ -335,6 +680,8 @@ def reliability_by_dimension(
     >>> out[["dimension", "k", "n", "items_negative_r", "reason"]]
       dimension  k  n items_negative_r reason
     0         d  3  5               []   None
+    >>> out[["omega", "trust"]].round(3).to_dict("records")
+    [{'omega': 0.931, 'trust': 'either'}]
     """
     require_frame(items, "items")
     level = check_ci_level(ci_level)
@@ -362,6 +709,12 @@ def reliability_by_dimension(
             "items_raise_alpha": [],
             "items_negative_r": [],
             "reason": None,
+            "omega": np.nan,
+            "omega_ci_low": np.nan,
+            "omega_ci_high": np.nan,
+            "omega_reason": None,
+            "omega_loadings": None,
+            "omega_heywood": False,
         }
         if k < 2:
             row["reason"] = _REASON_ITEMS
@@ -381,8 +734,44 @@ def reliability_by_dimension(
                     i for i, a in zip(ids, alpha_del, strict=True) if a > alpha + _EPS
                 ]
                 row["items_negative_r"] = [i for i, v in zip(ids, r, strict=True) if v < 0]
+        _add_omega(row, sub, n_complete, min_respondents, level, omega_resamples, random_state)
+        row["trust"], row["trust_reason"] = which_reliability(
+            row["alpha"], row["omega"], row.pop("omega_loadings") or (), row.pop("omega_heywood")
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     # Built explicitly as object so a missing reason stays None (pandas would infer NaN).
-    out["reason"] = pd.Series([row["reason"] for row in rows], dtype=object, index=out.index)
+    for column in ("reason", "omega_reason"):
+        values = [row[column] for row in rows]
+        out[column] = pd.Series(values, dtype=object, index=out.index)
     return out.astype({"n": np.int64, "n_complete": np.int64, "k": np.int64})
+
+
+def _add_omega(
+    row: dict[str, Any],
+    sub: pd.DataFrame,
+    n_complete: int,
+    min_respondents: int,
+    level: float,
+    n_resamples: int,
+    random_state: int | None,
+) -> None:
+    """Fill the omega fields of one ``reliability_by_dimension`` row."""
+    if sub.shape[1] < 3:
+        row["omega_reason"] = _REASON_OMEGA_ITEMS
+        return
+    if n_complete < min_respondents:
+        row["omega_reason"] = _REASON_RESPONDENTS
+        return
+    try:
+        res = mcdonald_omega(sub, level, n_resamples=n_resamples, random_state=random_state)
+    except ValueError:  # an item without variance among those who answered it
+        row["omega_reason"] = _REASON_OMEGA_VARIANCE
+        return
+    row.update(
+        omega=res.omega,
+        omega_ci_low=res.ci_low,
+        omega_ci_high=res.ci_high,
+        omega_loadings=res.loadings,
+        omega_heywood=res.heywood,
+    )

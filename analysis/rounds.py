@@ -204,7 +204,7 @@ def trend_test(
     *,
     family: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Jonckheere-Terpstra test for a monotonic trend over three or more rounds.
+    r"""Jonckheere-Terpstra test for a monotonic trend over three or more rounds.
 
     More powerful than Kruskal-Wallis when the question is "is it getting better (or worse)
     round after round?", because it uses the order of the rounds.
@@ -253,16 +253,16 @@ def trend_test(
     Notes
     -----
     With rounds :math:`1..k` in order,
-    :math:`J = \\sum_{i<j} U_{ij}`, where :math:`U_{ij}` counts pairs (x from round i, y from
+    :math:`J = \sum_{i<j} U_{ij}`, where :math:`U_{ij}` counts pairs (x from round i, y from
     a later round j) with :math:`x < y`, ties counting one half. Under the null hypothesis
-    :math:`E(J) = (N^2 - \\sum n_i^2)/4` and, with :math:`t` the sizes of groups of tied
+    :math:`E(J) = (N^2 - \sum n_i^2)/4` and, with :math:`t` the sizes of groups of tied
     values (Hollander & Wolfe 1999, eq. 6.19),
 
     .. math::
 
-        Var(J) = \\frac{N(N-1)(2N+5) - \\sum n_i(n_i-1)(2n_i+5) - \\sum t(t-1)(2t+5)}{72}
-        + \\frac{[\\sum n_i(n_i-1)(n_i-2)][\\sum t(t-1)(t-2)]}{36N(N-1)(N-2)}
-        + \\frac{[\\sum n_i(n_i-1)][\\sum t(t-1)]}{8N(N-1)}.
+        Var(J) = \frac{N(N-1)(2N+5) - \sum n_i(n_i-1)(2n_i+5) - \sum t(t-1)(2t+5)}{72}
+        + \frac{[\sum n_i(n_i-1)(n_i-2)][\sum t(t-1)(t-2)]}{36N(N-1)(N-2)}
+        + \frac{[\sum n_i(n_i-1)][\sum t(t-1)]}{8N(N-1)}.
 
     The p-value refers :math:`z` (Hollander & Wolfe's :math:`J^*`) to the standard normal
     distribution without continuity correction. It is an approximation (no exact or
@@ -467,7 +467,7 @@ def paired_wilcoxon(
     n_resamples: int = 9999,
     random_state: int | None = 0,
 ) -> WilcoxonResult:
-    """Wilcoxon signed-rank test for linked rounds, with matched-pairs rank-biserial r.
+    r"""Wilcoxon signed-rank test for linked rounds, with matched-pairs rank-biserial r.
 
     For partnerships that link a respondent's answers across rounds with a pseudonymous
     panel code: ``before[i]`` and ``after[i]`` belong to the same person.
@@ -487,7 +487,7 @@ def paired_wilcoxon(
         ``"permutation"``); otherwise the tie-corrected normal approximation. Chosen here
         rather than by scipy because scipy's own ``"auto"`` changed between versions.
         ``"exact"`` refuses ties or ranked zeros; ``"permutation"`` enumerates when
-        :math:`2^n \\le` ``n_resamples`` and samples sign patterns otherwise.
+        :math:`2^n \le` ``n_resamples`` and samples sign patterns otherwise.
     zero_method : {"wilcox", "pratt", "zsplit"}, default "wilcox"
         Pairs with no change are common on Likert scales. ``"wilcox"`` (default, as R) drops
         them before ranking; ``"pratt"`` ranks them with the others and then drops their
@@ -517,7 +517,7 @@ def paired_wilcoxon(
     Notes
     -----
     With :math:`d_i = after_i - before_i` and ranks of :math:`|d_i|`,
-    :math:`T^+ = \\sum_{d_i > 0} rank_i` and :math:`T^- = \\sum_{d_i < 0} rank_i`.
+    :math:`T^+ = \sum_{d_i > 0} rank_i` and :math:`T^- = \sum_{d_i < 0} rank_i`.
     The effect size is Kerby's (2014) simple difference
     :math:`r = (T^+ - T^-)/(T^+ + T^-)`, in [-1, 1]. The p-value comes from
     :func:`scipy.stats.wilcoxon` with the method chosen above passed explicitly. When all
@@ -568,15 +568,12 @@ def paired_wilcoxon(
     else:
         scipy_method: Any = used
         if used == "permutation":
-            resamples = np.inf if method == "auto" else n_resamples
+            # n_resamples=inf: SciPy enumerates every sign pattern (an exact permutation p).
+            resamples: Any = np.inf if method == "auto" else n_resamples
             scipy_method = stats.PermutationMethod(n_resamples=resamples, rng=random_state)
-        res = stats.wilcoxon(
-            d,
-            zero_method=zero_method,
-            correction=correction,
-            alternative=alternative,
-            method=scipy_method,
-        )
+        # zero_method and alternative were checked above; SciPy's stubs want their literals.
+        options: dict[str, Any] = {"zero_method": zero_method, "alternative": alternative}
+        res = stats.wilcoxon(d, correction=correction, method=scipy_method, **options)
         p = float(res.pvalue)
         r = (t_plus - t_minus) / (t_plus + t_minus)
     return WilcoxonResult(

@@ -27,13 +27,20 @@ from analysis._checks import (
 
 __all__ = [
     "ANSWER_COLUMNS",
+    "DEFAULT_MIN_ANSWERED",
+    "DEFAULT_MIN_ITEMS",
     "ITEM_COLUMNS",
+    "MISSING_RULES",
     "SCORE_COLUMNS",
+    "TOTAL_METHODS",
     "assign_bands",
+    "band_index",
     "dimension_scores",
     "item_matrix",
     "partnership_score",
+    "respondent_scores",
     "reverse_code",
+    "total_range",
     "total_scores",
 ]
 
@@ -49,6 +56,21 @@ SCORE_COLUMNS = (
     "n_items",
 )
 _SCORINGS = ("mean", "sum")
+TotalMethod = Literal[
+    "mean_of_dimensions", "mean_of_items", "sum_of_items", "sum_of_dimension_sums"
+]
+MissingRule = Literal["prorate", "refuse"]
+TOTAL_METHODS: tuple[str, ...] = (
+    "mean_of_dimensions",
+    "mean_of_items",
+    "sum_of_items",
+    "sum_of_dimension_sums",
+)
+MISSING_RULES: tuple[str, ...] = ("prorate", "refuse")
+# Defaults of a questionnaire that says nothing: at least half of a dimension's items and at
+# least two of them (statistics.md A1); a file may lower or raise either per dimension.
+DEFAULT_MIN_ANSWERED = 0.5
+DEFAULT_MIN_ITEMS = 2
 # Tolerance for comparing computed means with band edges and share thresholds: far below any
 # meaningful difference on a survey scale, far above floating-point noise.
 _EPS = 1e-9
@@ -268,7 +290,7 @@ def _dimension_rules(
         require_columns(dimensions, ["dimension"], "dimensions")
         if dimensions["dimension"].duplicated().any():
             raise ValueError("dimensions lists a dimension more than once")
-        pos = dim_names.get_indexer(dimensions["dimension"])
+        pos = dim_names.get_indexer(pd.Index(dimensions["dimension"]))
         if (pos < 0).any():
             unknown = dimensions["dimension"][pos < 0].tolist()
             raise ValueError(f"dimensions has dimension(s) with no item in items: {unknown}")
@@ -296,10 +318,10 @@ def dimension_scores(
     answers: pd.DataFrame,
     items: pd.DataFrame,
     dimensions: pd.DataFrame | None = None,
-    min_answered: float = 0.5,
+    min_answered: float = DEFAULT_MIN_ANSWERED,
     *,
     scoring: Literal["mean", "sum"] = "mean",
-    min_items: int = 2,
+    min_items: int = DEFAULT_MIN_ITEMS,
 ) -> pd.DataFrame:
     """Score every respondent on every dimension, after reverse coding.
 
@@ -418,14 +440,27 @@ def _check_scores(scores: pd.DataFrame, value: str = "score") -> None:
     require_numeric(scores, [value], "scores")
 
 
+def _refuse_incomplete(frame: pd.DataFrame, scores: np.ndarray) -> np.ndarray:
+    """NaN for every respondent with an unanswered item (the ``missing="refuse"`` rule)."""
+    codes, uniques = pd.factorize(frame["response_id"])
+    short = (frame["n_answered"].to_numpy() < frame["n_items"].to_numpy()).astype(float)
+    incomplete = np.bincount(codes, weights=short, minlength=len(uniques)) > 0
+    out = scores.copy()
+    out[incomplete] = np.nan
+    return out
+
+
 def total_scores(
     scores: pd.DataFrame | None,
-    method: Literal["mean_of_dimensions", "sum_of_items"] = "mean_of_dimensions",
+    method: TotalMethod = "mean_of_dimensions",
     *,
     answers: pd.DataFrame | None = None,
     items: pd.DataFrame | None = None,
+    dimensions: pd.DataFrame | None = None,
+    missing: MissingRule = "prorate",
     min_dimensions: int | None = None,
-    min_answered: float = 0.5,
+    min_answered: float = DEFAULT_MIN_ANSWERED,
+    min_items: int = DEFAULT_MIN_ITEMS,
     label: str = "total",
 ) -> pd.DataFrame:
     """Combine a respondent's answers into one overall (health index) score.
@@ -434,18 +469,33 @@ def total_scores(
     ----------
     scores : pandas.DataFrame or None
         Respondent dimension scores from :func:`dimension_scores`; used by
-        ``"mean_of_dimensions"``, ignored (may be None) by ``"sum_of_items"``.
-    method : {"mean_of_dimensions", "sum_of_items"}
+        ``"mean_of_dimensions"``, ignored (may be None) by the other methods.
+    method : {"mean_of_dimensions", "mean_of_items", "sum_of_items", "sum_of_dimension_sums"}
         ``"mean_of_dimensions"``: mean of the respondent's dimension scores (each dimension
-        counts equally however many items it has). ``"sum_of_items"``: prorated sum of all
-        reverse-coded items, computed from ``answers`` and ``items``.
+        counts equally however many items it has). ``"mean_of_items"``: mean of all answered
+        reverse-coded items (each item counts equally). ``"sum_of_items"``: sum of all
+        reverse-coded items (prorated, see ``missing``), the scoring of checklists such as the
+        VicHealth Partnerships Analysis Tool. ``"sum_of_dimension_sums"``: sum over
+        dimensions of each dimension's prorated sum, so each dimension's own
+        ``min_answered``/``min_items`` decide whether it counts.
     answers, items : pandas.DataFrame, optional
-        Required for ``"sum_of_items"`` (same contract as :func:`dimension_scores`).
+        Required by every method but ``"mean_of_dimensions"`` (same contract as
+        :func:`dimension_scores`).
+    dimensions : pandas.DataFrame, optional
+        ``"sum_of_dimension_sums"`` only: per-dimension ``min_answered``/``min_items`` as in
+        :func:`dimension_scores` (their ``scoring`` is ignored: a dimension's sum is used).
+    missing : {"prorate", "refuse"}, default "prorate"
+        ``"prorate"``: a respondent with unanswered items still gets a total when the rule of
+        the method is met (item methods: ``min_answered`` and ``min_items`` over all items;
+        dimension methods: every dimension scored under its own rule). ``"refuse"``: no total
+        (NaN) for a respondent with any unanswered or "don't know" item.
     min_dimensions : int, optional
         ``"mean_of_dimensions"`` only: how many scored dimensions a respondent needs. Default:
         all dimensions present in ``scores``.
     min_answered : float, default 0.5
-        ``"sum_of_items"`` only: share of all items that must be answered.
+        Item methods only: share of all items that must be answered.
+    min_items : int, default 2
+        Item methods only: also require this many answered items (capped at the item count).
     label : str, default "total"
         Value put in the ``dimension`` column, so totals can be stacked under dimension scores
         and described or banded with the same functions.
@@ -454,17 +504,31 @@ def total_scores(
     -------
     pandas.DataFrame
         The respondent-scores schema: ``response_id``, ``round_id``, ``partner_id``,
-        ``dimension`` (= ``label``), ``score``, ``n_answered`` and ``n_items``. For
-        ``"mean_of_dimensions"`` the counts are of dimensions (scored / present), for
-        ``"sum_of_items"`` of items.
+        ``dimension`` (= ``label``), ``score``, ``n_answered`` and ``n_items``. For the
+        dimension methods the counts are of dimensions (scored / present), for the item
+        methods of items.
 
     Notes
     -----
-    ``mean_of_dimensions``: ``T = mean_d(score_d)``, NaN unless at least ``min_dimensions``
-    dimensions are scored. By default every dimension must be scored: dimensions differ in
-    level, so averaging over whichever dimensions a respondent happens to have would shift the
-    index with the missingness pattern. ``sum_of_items``: ``T = m * mean(answered x')`` over
-    all ``m`` items, the prorated sum of :func:`dimension_scores` with one dimension.
+    With ``x'`` the reverse-coded answers, ``A`` the answered items (``a`` of them) out of
+    ``m``, and ``S_d`` / ``m_d`` a dimension's score and item count::
+
+        mean_of_dimensions     T = mean_d(S_d)                      all dimensions scored
+        mean_of_items          T = sum_A(x') / a                    a >= required
+        sum_of_items           T = m * sum_A(x') / a                a >= required (prorated)
+        sum_of_dimension_sums  T = sum_d(m_d * mean_{A_d}(x'))      all dimensions scored
+
+    where ``required = max(min(min_items, m), ceil(min_answered * m), 1)``. The prorated sum
+    equals the plain published sum whenever every item is answered; with ``missing="refuse"``
+    only complete respondents are scored, which reproduces instruments whose manual says
+    "do not score an incomplete form". Every dimension must be scored for the dimension
+    methods by default: dimensions differ in level, so combining whichever a respondent
+    happens to have would shift the index with the missingness pattern.
+
+    References
+    ----------
+    Mazza GL, Enders CK, Ruehlman LS (2015) Multivariate Behav Res 50:504.
+    VicHealth (2016) The Partnerships Analysis Tool. Victorian Health Promotion Foundation.
 
     Examples
     --------
@@ -477,22 +541,40 @@ def total_scores(
     0          r1    3.5           2        2
     1          r2    NaN           1        2
     """
-    if method == "sum_of_items":
+    if method not in TOTAL_METHODS:
+        raise ValueError(f"method must be one of {TOTAL_METHODS}, got {method!r}")
+    if missing not in MISSING_RULES:
+        raise ValueError(f"missing must be one of {MISSING_RULES}, got {missing!r}")
+    if method in ("mean_of_items", "sum_of_items"):
         if answers is None or items is None:
-            raise ValueError("method='sum_of_items' needs answers= and items=")
+            raise ValueError(f"method={method!r} needs answers= and items=")
         one_dimension = require_frame(items, "items").assign(dimension=label)
-        return dimension_scores(
-            answers, one_dimension, min_answered=min_answered, scoring="sum", min_items=2
+        out = dimension_scores(
+            answers,
+            one_dimension,
+            min_answered=min_answered,
+            scoring="sum" if method == "sum_of_items" else "mean",
+            min_items=min_items,
         )
-    if method != "mean_of_dimensions":
-        raise ValueError(f"method must be 'mean_of_dimensions' or 'sum_of_items', got {method!r}")
-    if scores is None:
+        if missing == "refuse":
+            out["score"] = _refuse_incomplete(out, out["score"].to_numpy(dtype=float))
+        return out
+    if method == "sum_of_dimension_sums":
+        if answers is None or items is None:
+            raise ValueError("method='sum_of_dimension_sums' needs answers= and items=")
+        rules = None
+        if dimensions is not None:
+            rules = require_frame(dimensions, "dimensions").drop(
+                columns=["scoring"], errors="ignore"
+            )
+        scores = dimension_scores(answers, items, rules, scoring="sum")
+    elif scores is None:
         raise ValueError("method='mean_of_dimensions' needs the dimension scores frame")
     _check_scores(scores)
     if scores.duplicated(["response_id", "dimension"]).any():
         raise ValueError("scores has more than one row for a response and dimension")
     n_dims = scores["dimension"].nunique(dropna=False)
-    if min_dimensions is None:
+    if min_dimensions is None or method == "sum_of_dimension_sums":
         required = n_dims
     elif isinstance(min_dimensions, bool) or not isinstance(min_dimensions, int | np.integer):
         raise TypeError("min_dimensions must be an int or None")
@@ -509,15 +591,153 @@ def total_scores(
     n_valid = np.bincount(codes, weights=valid, minlength=len(uniques))
     sums = np.bincount(codes, weights=np.where(valid, score, 0.0), minlength=len(uniques))
     with np.errstate(invalid="ignore", divide="ignore"):
-        total = sums / n_valid
+        total = sums if method == "sum_of_dimension_sums" else sums / n_valid
     total[n_valid < required] = np.nan
     _, first = np.unique(codes, return_index=True)
+    if missing == "refuse":
+        require_columns(scores, ["n_answered", "n_items"], "scores")
+        total = _refuse_incomplete(scores, total)
     out = scores[["response_id", "round_id", "partner_id"]].take(first).reset_index(drop=True)
     out["dimension"] = label
     out["score"] = total
     out["n_answered"] = np.rint(n_valid).astype(np.int64)
     out["n_items"] = np.int64(n_dims)
     return out
+
+
+def total_range(
+    items: pd.DataFrame,
+    dimensions: pd.DataFrame | None = None,
+    method: TotalMethod = "mean_of_dimensions",
+) -> tuple[float, float]:
+    """Return the lowest and highest possible total under ``method``.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Item map (``item_id``, ``dimension``, ``scale_min``, ``scale_max``).
+    dimensions : pandas.DataFrame, optional
+        ``dimension`` and ``scoring`` ("mean" or "sum"); dimensions not listed are means.
+    method : str, default "mean_of_dimensions"
+        See :func:`total_scores`.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``: bands, charts and favourable thresholds of the total live on this
+        range, never on the item scale when the total is a sum.
+
+    Notes
+    -----
+    Sums add the item bounds (35 items on 1-5: 35 to 175); ``mean_of_items`` averages them;
+    ``mean_of_dimensions`` averages the dimension ranges (a summed dimension of ``m`` items
+    runs ``m * min`` to ``m * max``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> items = pd.DataFrame({"item_id": ["a", "b", "c"], "dimension": ["d", "d", "e"],
+    ...                       "scale_min": 1, "scale_max": 5})
+    >>> total_range(items, method="sum_of_items")
+    (3.0, 15.0)
+    >>> total_range(items)
+    (1.0, 5.0)
+    """
+    require_columns(items, ["item_id", "dimension", "scale_min", "scale_max"], "items")
+    if method not in TOTAL_METHODS:
+        raise ValueError(f"method must be one of {TOTAL_METHODS}, got {method!r}")
+    lows = items["scale_min"].to_numpy(dtype=float)
+    highs = items["scale_max"].to_numpy(dtype=float)
+    if method in ("sum_of_items", "sum_of_dimension_sums"):
+        return float(lows.sum()), float(highs.sum())
+    if method == "mean_of_items":
+        return float(lows.mean()), float(highs.mean())
+    summed: set[Any] = set()
+    if dimensions is not None and "scoring" in dimensions.columns:
+        summed = set(dimensions.loc[dimensions["scoring"] == "sum", "dimension"])
+    ranges = []
+    for dim, sub in items.groupby("dimension", sort=False):
+        m = len(sub) if dim in summed else 1
+        ranges.append((float(sub["scale_min"].iloc[0]) * m, float(sub["scale_max"].iloc[0]) * m))
+    return (
+        sum(r[0] for r in ranges) / len(ranges),
+        sum(r[1] for r in ranges) / len(ranges),
+    )
+
+
+def respondent_scores(
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    dimensions: pd.DataFrame | None = None,
+    *,
+    total: Mapping[str, Any] | None = None,
+    bands: Mapping[Any, Sequence[Mapping[str, Any]]] | None = None,
+    total_bands: Sequence[Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Score every response the way the questionnaire says: dimensions, total and bands.
+
+    The table a coordinator checks a score against by hand (the answers export), computed
+    with exactly the rules of the published results.
+
+    Parameters
+    ----------
+    answers, items, dimensions : pandas.DataFrame
+        As in :func:`dimension_scores` (``dimensions`` may set ``scoring``, ``min_answered``
+        and ``min_items`` per dimension).
+    total : mapping, optional
+        Keyword arguments of :func:`total_scores`: ``method``, ``missing``,
+        ``min_answered``, ``min_items`` (default: mean of dimensions, prorated).
+    bands : mapping, optional
+        Dimension id -> bands (``label``, ``min``, ``max``; see :func:`assign_bands`).
+    total_bands : list, optional
+        Bands of the total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per response (sorted by ``response_id``): ``response_id``, ``round_id``,
+        ``partner_id``; then for every dimension ``d`` in item-map order ``score_<d>``
+        (float, NaN when too few items are answered) and, when it has bands, ``band_<d>``
+        (label or None); then ``total`` (float) and, with ``total_bands``, ``total_band``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"response_id": "r1", "round_id": 1, "partner_id": "A",
+    ...                         "item_id": ["q1", "q2", "q3"], "value": [4.0, 5.0, 2.0]})
+    >>> items = pd.DataFrame({"item_id": ["q1", "q2", "q3"], "dimension": ["d", "d", "e"],
+    ...                       "reverse": False, "scale_min": 1, "scale_max": 5})
+    >>> out = respondent_scores(answers, items, total={"method": "sum_of_items"},
+    ...                         total_bands=[{"label": "low", "min": 3, "max": 8},
+    ...                                      {"label": "high", "min": 9, "max": 15}])
+    >>> out[["score_d", "score_e", "total", "total_band"]].to_dict("records")
+    [{'score_d': 4.5, 'score_e': 2.0, 'total': 11.0, 'total_band': 'high'}]
+    """
+    options = dict(total or {})
+    unknown = set(options) - {"method", "missing", "min_answered", "min_items"}
+    if unknown:
+        raise ValueError(f"total has unknown option(s): {sorted(unknown)}")
+    dim_scores = dimension_scores(answers, items, dimensions)
+    totals = total_scores(
+        dim_scores, answers=answers, items=items, dimensions=dimensions, **options
+    )
+    ids = ["response_id", "round_id", "partner_id"]
+    out = totals[ids].reset_index(drop=True)
+    for dim in pd.unique(require_frame(items, "items")["dimension"]):
+        part = dim_scores.loc[dim_scores["dimension"] == dim].reset_index(drop=True)
+        out[f"score_{dim}"] = part["score"].to_numpy()
+        if bands and bands.get(dim):
+            out[f"band_{dim}"] = _labels(assign_bands(part, bands[dim])["band"])
+    out["total"] = totals["score"].to_numpy()
+    if total_bands:
+        out["total_band"] = _labels(assign_bands(totals, total_bands)["band"])
+    return out
+
+
+def _labels(column: pd.Series) -> pd.Series:
+    # None, never NaN, for "no band": a label column holds labels or nothing.
+    values = column.to_numpy(dtype=object)
+    return pd.Series([None if v is None or v != v else v for v in values], dtype=object)
 
 
 def _parse_bands(bands: Iterable[Mapping[str, Any]]) -> tuple[list[Any], np.ndarray, np.ndarray]:
@@ -548,6 +768,56 @@ def _parse_bands(bands: Iterable[Mapping[str, Any]]) -> tuple[list[Any], np.ndar
     if len(set(labels)) != len(labels):
         raise ValueError("band labels must be unique")
     return [labels[i] for i in order], lo_sorted, hi_sorted
+
+
+def band_index(values: Any, bands: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Return, for each value, the position in ``bands`` of the band it falls in (-1: none).
+
+    The one place the banding rule lives: :func:`assign_bands`, the questionnaire model and
+    the validator's explanations all use it.
+
+    Parameters
+    ----------
+    values : float or array-like
+        Scores; NaN gets -1.
+    bands : list of dict
+        ``{"label", "min", "max"}`` with inclusive edges, in any order, not overlapping.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Index into ``bands`` as given, -1 for NaN or a value outside every band and gap.
+
+    Notes
+    -----
+    1. Inside ``[min, max]`` of a band (within 1e-9): that band; on an edge two bands share
+       (1-3, 3-4), the higher band.
+    2. In a gap between two bands (published integer bands 35-84, 85-126: a prorated 84.5):
+       the band whose edge is nearer, the higher band on a tie. With integer bands one point
+       apart this is rounding half up to a whole number before banding (84.49 -> 84 -> the
+       lower band, 84.5 -> 85 -> the higher); with bands written to one decimal (2.4, 2.5)
+       it is rounding half up to one decimal.
+    3. Below the lowest or above the highest band: none, never a guess.
+
+    Examples
+    --------
+    >>> bands = [{"label": "low", "min": 35, "max": 84}, {"label": "mid", "min": 85, "max": 126},
+    ...          {"label": "high", "min": 127, "max": 175}]
+    >>> band_index([35, 84, 84.49, 84.5, 126.5, 175, 176], bands).tolist()
+    [0, 0, 0, 1, 2, 2, -1]
+    """
+    _, lo, hi = _parse_bands(bands)
+    order = np.argsort([float(b["min"]) for b in bands], kind="stable")
+    x = np.atleast_1d(np.asarray(values, dtype=float))
+    idx = np.searchsorted(lo, x + _EPS, side="right") - 1  # last band starting at or below x
+    safe = np.clip(idx, 0, len(lo) - 1)
+    inside = (idx >= 0) & (x <= hi[safe] + _EPS)
+    nxt = np.clip(idx + 1, 0, len(lo) - 1)
+    in_gap = (idx >= 0) & (idx < len(lo) - 1) & ~inside
+    to_upper = (lo[nxt] - x) <= (x - hi[safe]) + _EPS
+    chosen = np.where(inside, safe, np.where(in_gap & to_upper, nxt, safe))
+    found = (inside | in_gap) & ~np.isnan(x)
+    return np.where(found, order[chosen], -1).astype(np.int64)
 
 
 def assign_bands(
@@ -581,11 +851,11 @@ def assign_bands(
 
     Notes
     -----
-    A score inside ``[min, max]`` of a band (within 1e-9) gets it. A score in a gap between
-    two bands, which happens when band edges are written to one decimal and a mean is not
-    (2.45 between 2.4 and 2.5), gets the band whose nearer edge is closer, and the upper band
-    on an exact tie, as rounding half up would give. Scores outside the whole range get
-    None rather than a guess.
+    The rule is :func:`band_index`'s: a score inside ``[min, max]`` of a band (within 1e-9)
+    gets it, a shared edge goes to the higher band; a score in a gap between two bands
+    (2.45 between 2.4 and 2.5, or a prorated 84.5 between integer bands 35-84 and 85-126)
+    gets the band whose edge is nearer, the higher band on an exact tie, as rounding half up
+    to the bands' resolution gives. Scores outside the whole range get None, not a guess.
 
     Examples
     --------
@@ -604,20 +874,12 @@ def assign_bands(
     require_frame(scores, "scores")
     require_columns(scores, [value], "scores")
     require_numeric(scores, [value], "scores")
-    labels, lo, hi = _parse_bands(bands)
-    x = scores[value].to_numpy(dtype=float)
-    idx = np.searchsorted(lo, x + _EPS, side="right") - 1  # last band starting at or below x
-    safe = np.clip(idx, 0, len(lo) - 1)
-    inside = (idx >= 0) & (x <= hi[safe] + _EPS)
-    nxt = np.clip(idx + 1, 0, len(lo) - 1)
-    in_gap = (idx >= 0) & (idx < len(lo) - 1) & ~inside
-    to_upper = (lo[nxt] - x) <= (x - hi[safe]) + _EPS
-    chosen = np.where(inside, safe, np.where(in_gap & to_upper, nxt, safe))
-    found = (inside | in_gap) & ~np.isnan(x)
-    label_arr = np.empty(len(labels), dtype=object)
-    label_arr[:] = labels
-    result = np.full(len(x), None, dtype=object)
-    result[found] = label_arr[chosen[found]]
+    found = band_index(scores[value].to_numpy(dtype=float), bands)
+    given = [band["label"] for band in bands]
+    label_arr = np.empty(len(given), dtype=object)
+    label_arr[:] = given
+    result = np.full(len(found), None, dtype=object)
+    result[found >= 0] = label_arr[found[found >= 0]]
     out = scores.copy()
     out[column] = pd.Series(result, index=scores.index, dtype=object)
     return out

@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _resolve_paths(app)
     config_module.check_production(app.config)
 
-    from app import db, extensions, i18n, security, templating
+    from app import db, extensions, i18n, request_hygiene, security, templating
     from app.cli import register_cli
 
     db.init_app(app)
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     extensions.csrf.init_app(app)
+    request_hygiene.init_app(app)
     _init_limiter(app)
     register_cli(app)
     _register_blueprints(app)
@@ -54,12 +55,18 @@ def _resolve_paths(app: Flask) -> None:
 
 
 def _init_limiter(app: Flask) -> None:
-    from app.extensions import limiter
+    """Attach the limiter and the code-entry counters, both degrading to memory without Redis."""
+    from app.extensions import REDIS_TIMEOUTS, SharedCounters, limiter
 
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         redis_url = app.config.get("REDIS_URL")
         app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    if uri.startswith(("redis", "rediss", "valkey")):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
     limiter.init_app(app)
+    app.extensions["mitra.counters"] = SharedCounters(
+        uri, app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}, app.logger)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -52,6 +52,10 @@ DEFAULT_MAX_AGE = 300
 _EXTENSION = "mitra.chart_cache"
 _SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": SVG_HASHSALT, "svg.image_inline": True}
 _create_lock = threading.Lock()
+SVG_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _check_text(title: Any, description: Any) -> None:
@@ -98,6 +102,12 @@ def svg_response(svg_bytes: bytes, *, max_age: int | None = None) -> Response:
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
         raise ValueError(f"max_age must be a whole number of seconds >= 0, got {max_age!r}")
     response = Response(bytes(svg_bytes), mimetype="image/svg+xml")
+    # Opened on its own (not as an <img>), the SVG is a document under its own response's
+    # policy. Matplotlib colours every shape with inline style attributes and a <style>
+    # element, which the site-wide policy (style-src 'self') blocks: the chart then shows as
+    # a black box. This policy allows inline styles and nothing else: no script runs in a
+    # sandboxed document, and nothing is loaded from anywhere.
+    response.headers["Content-Security-Policy"] = SVG_CONTENT_SECURITY_POLICY
     response.set_etag(hashlib.sha256(svg_bytes).hexdigest()[:32])
     # results are not public: only the signed-in browser may keep a copy
     response.cache_control.private = True

@@ -34,6 +34,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = True
 
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
+    # X-Forwarded-For / -Proto / -Host / -Port. 0 = none: those headers are then ignored, since
+    # anyone could send them. Behind one nginx, set 1.
+    TRUSTED_PROXY_HOPS = 0
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -42,6 +47,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Paper answers uploaded on the web (about 6,000 rows of the bundled questionnaire); a
+    # larger file is imported with `flask responses import`, which streams it.
+    PAPER_UPLOAD_MAX_BYTES = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     MAX_FORM_PARTS = 1000
 
@@ -53,9 +61,23 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI: str | None = None  # derived from REDIS_URL when unset
-    LOGIN_RATE_LIMIT = "5 per minute"
-    LOGIN_ACCOUNT_RATE_LIMIT = "100 per hour"
+    # Failed staff sign-ins (app/auth/throttle.py): failures allowed before growing waits
+    # begin, per client and account / per account (only for clients failing on it) / per
+    # address across accounts. Waits never apply to a client that has not been failing.
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_ACCOUNT_FREE_FAILURES = 10
+    LOGIN_ADDRESS_FREE_FAILURES = 30
+    # Two-factor sign-in: admins and coordinators without it must enrol right after their
+    # password. TWO_FACTOR_KEY encrypts TOTP secrets and keys recovery-code hashes; None means
+    # SECRET_KEY. Set it separately so rotating the session key does not force re-enrolment.
+    TWO_FACTOR_REQUIRED = False
+    TWO_FACTOR_KEY: str | None = None
+    # Wrong access-code guesses only (docs/rate-limits.md): per client past the rate limit a
+    # wrong guess is told to wait while codes are still checked; past the client cap no code
+    # from that client is checked; the site cap bounds an attacker with many addresses.
     CODE_ENTRY_RATE_LIMIT = "30 per minute"
+    CODE_ENTRY_CLIENT_CAP = "200 per hour"
+    CODE_ENTRY_SITE_CAP = "600 per hour"
 
     TESTING = False
     DEBUG = False

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -105,3 +106,21 @@ def close_session(_exc: BaseException | None = None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def discard_session() -> None:
+    """Drop this request's session without another statement, e.g. before an error page.
+
+    After a failed statement PostgreSQL refuses everything but ROLLBACK in that transaction,
+    and an explicit rollback would expire every loaded object, so the next attribute read
+    (the signed-in user, in the page header) would query again. Closing hands the connection
+    back to the pool, which rolls it back (or drops it when the connection itself died), and
+    leaves loaded objects detached with the values they had.
+    """
+    session: Session | None = g.pop("db_session", None)
+    if session is None:
+        return
+    try:
+        session.close()
+    except SQLAlchemyError:
+        session.invalidate()

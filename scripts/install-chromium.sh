@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the real-browser tests when it is missing.
-# Playwright drives /usr/bin/chromium; it never downloads a browser of its own.
+# Install the browser and deployment test dependencies from Debian when they are missing:
+# Chromium for the real-browser tests (Playwright drives /usr/bin/chromium; it never downloads a
+# browser of its own), and nginx with the openssl command for the test that runs
+# deploy/nginx.conf with TLS in front of gunicorn (tests/e2e/test_deploy_tls.py).
+#
+# Debian starts nginx's own service on installation (the default site on port 80); the tests
+# never use it, they run nginx with a configuration of their own on a free loopback port.
+# `systemctl disable --now nginx` stops it on a machine that only runs the tests.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver fonts-dejavu-core)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -eq 0 ]; then
@@ -10,10 +20,12 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 else
-  echo "Chromium is missing and this user cannot install it: run 'apt-get install chromium' as root." >&2
+  echo "Missing ${missing[*]} and this user cannot install them: run 'apt-get install ${missing[*]}' as root." >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "installed: ${missing[*]}"
 /usr/bin/chromium --version
+/usr/sbin/nginx -v

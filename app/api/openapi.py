@@ -51,7 +51,7 @@ def _id_parameter(name: str, what: str) -> dict[str, Any]:
 
 def _operation(operation_id: str, summary: str, description: str, ok: dict[str, Any],
                parameters: list[dict[str, Any]] | None = None, *, scoped: bool) -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": ok, "401": _unauthorized()}
+    responses: dict[str, Any] = {"200": ok, "400": _BAD_REQUEST, "401": _unauthorized()}
     if scoped:
         responses["403"] = _error("Your role in this partnership does not allow it.")
     responses["404"] = _error(
@@ -129,7 +129,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "The round's published, anonymity-checked results: the same figures "
                        "as the results pages. A hidden figure is `null` with "
-                       "`suppressed: true`. See `analysis/results.py` for every field.",
+                       "`suppressed: true`. See `analysis/results/` for every field.",
         "required": ["meta", "response_counts", "scores", "heatmap", "distributions",
                      "partner_differences", "perception_gaps", "agreement", "reliability",
                      "rating_matrix", "asymmetries", "over_time", "notes", "round"],
@@ -208,13 +208,19 @@ _SCHEMAS: dict[str, Any] = {
 _PARTNERSHIP_ID = _id_parameter("partnership_id", "partnership")
 _ROUND_ID = _id_parameter("round_id", "round")
 
+# Every request passes the input check of app.request_hygiene first: a control character
+# anywhere in the address or a header value it reads is refused before any route runs.
+_BAD_REQUEST = _error("The address holds a control character (NUL, ESC...) or is otherwise "
+                      "malformed; the message says where.")
+
 _PATHS: dict[str, Any] = {
     f"{PREFIX}/openapi.json": {"get": {
         "operationId": "openapi",
         "summary": "This document",
         "security": [],
         "responses": {"200": _json({"type": "object", "required": ["openapi", "paths"]},
-                                   "The OpenAPI 3.1 description of this API.")},
+                                   "The OpenAPI 3.1 description of this API."),
+                      "400": _BAD_REQUEST},
     }},
     f"{PREFIX}/partnerships": {"get": _operation(
         "partnerships", "Your partnerships",

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from app.db import new_session
 from app.models import Round, RoundStatus
-from app.services.exports import record_export, results_tables, to_csv
+from app.services.exports import CSV_STYLES, record_export, results_tables, to_csv
 from app.services.results import response_count, round_results_for
 
 results_group = AppGroup("results", help="Export results.")
@@ -26,7 +26,12 @@ results_group = AppGroup("results", help="Export results.")
               default=None, help="Write to this file instead of standard output.")
 @click.option("--language", default="id", show_default=True,
               help="Language of the CSV headings, labels and sentences.")
-def export(round_id: int, fmt: str, output: Path | None, language: str) -> None:
+@click.option("--csv-style", type=click.Choice(sorted(CSV_STYLES)), default="standard",
+              show_default=True,
+              help="standard: comma and decimal point; excel-id: semicolon and decimal comma, "
+                   "as Excel set to Indonesian reads them.")
+def export(round_id: int, fmt: str, output: Path | None, language: str,
+           csv_style: str) -> None:
     """Export the published (anonymity-checked) results of a round."""
     if language not in current_app.config["LANGUAGES"]:
         raise click.BadParameter(f"use one of {', '.join(current_app.config['LANGUAGES'])}",
@@ -45,7 +50,7 @@ def export(round_id: int, fmt: str, output: Path | None, language: str) -> None:
             rows = 1
         else:
             tables = results_tables(snapshot, language)
-            text = to_csv(tables)
+            text = to_csv(tables, style=CSV_STYLES[csv_style])
             rows = sum(len(table.rows) for table in tables)
         if output is None:
             click.echo(text, nl=False)

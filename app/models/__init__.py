@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.fieldwork import AccessCode, CodeKind, Draft
+from app.models.paper_uploads import PaperUpload
 from app.models.partnerships import (
     Partner,
     Partnership,
@@ -14,6 +15,7 @@ from app.models.questionnaires import QuestionnaireVersion
 from app.models.responses import Answer, OpenAnswer, PartnerRating, Response
 from app.models.results import ResultSnapshot
 from app.models.tokens import ApiToken
+from app.models.two_factor import RecoveryCode, SignInThrottle
 from app.models.users import Membership, Role, User
 from app.models.workshops import (
     Action,
@@ -39,16 +41,19 @@ __all__ = [
     "Draft",
     "Membership",
     "OpenAnswer",
+    "PaperUpload",
     "Partner",
     "PartnerRating",
     "Partnership",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "Response",
     "ResultSnapshot",
     "Role",
     "Round",
     "RoundStatus",
     "Sector",
+    "SignInThrottle",
     "User",
     "Workshop",
     "action_owners",

@@ -11,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base
 from app.models._types import utcnow
 
+# How an event was made: through the site by the signed-in user, or from the command line
+# (``flask ...``), where nobody is signed in. "unknown" marks rows older than this column, whose
+# missing user may be either a command or an account deleted since.
+VIA_WEB = "web"
+VIA_CLI = "cli"
+VIA_UNKNOWN = "unknown"
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
@@ -27,3 +34,4 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    via: Mapped[str] = mapped_column(String(16), default=VIA_WEB, server_default=VIA_WEB)

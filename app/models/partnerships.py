@@ -112,6 +112,10 @@ class Round(Base):
     )
     # Bumped whenever responses change so cached results know they are stale.
     results_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when answers were added after the round closed, so its published results changed:
+    # the day (staff data, not respondent data) and what the coordinator wrote about why.
+    results_revised_on: Mapped[date | None] = mapped_column(Date, default=None)
+    revision_note: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     partnership: Mapped[Partnership] = relationship(back_populates="rounds")

@@ -14,6 +14,9 @@ from app.models._types import random_id
 # their random primary key instead, so physical order says nothing about arrival order.
 _NO_ROWID = {"sqlite_with_rowid": False}
 
+WEB_SOURCE = "web"
+PAPER_SOURCE = "paper"  # typed in from paper forms: no access code was used
+
 
 class Response(Base):
     __tablename__ = "responses"
@@ -26,8 +29,7 @@ class Response(Base):
     )
     language: Mapped[str] = mapped_column(String(8))
     submitted_on: Mapped[date] = mapped_column(Date)
-    # "paper" for answers typed in from paper forms, "web" otherwise.
-    source: Mapped[str] = mapped_column(String(16), default="web")
+    source: Mapped[str] = mapped_column(String(16), default=WEB_SOURCE)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan")
     ratings: Mapped[list[PartnerRating]] = relationship(cascade="all, delete-orphan")

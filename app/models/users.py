@@ -38,10 +38,20 @@ class User(UserMixin, Base):
     # Bumped on sign-out and password change so old session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret encrypted with Fernet under a key
+    # derived from TWO_FACTOR_KEY / SECRET_KEY (app.auth.two_factor), never in clear; the
+    # time step of the last accepted code, so a code cannot be replayed within its window.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:

@@ -31,7 +31,9 @@ from app.questionnaires import schema
 from app.questionnaires.model import Questionnaire, build
 from app.questionnaires.schema import (
     MAX_FILE_BYTES,
+    N_,
     Finding,
+    Message,
     Path,
     Problem,
     QuestionnaireError,
@@ -44,11 +46,11 @@ MAX_DEPTH = 20
 
 _TAG = "tag:yaml.org,2002:"
 _TYPE_NAMES = {
-    _TAG + "bool": "true/false",
-    _TAG + "int": "a number",
-    _TAG + "float": "a number",
-    _TAG + "null": "null (nothing)",
-    _TAG + "timestamp": "a date",
+    _TAG + "bool": N_("true/false"),
+    _TAG + "int": N_("a number"),
+    _TAG + "float": N_("a number"),
+    _TAG + "null": N_("null (nothing)"),
+    _TAG + "timestamp": N_("a date"),
 }
 
 
@@ -83,7 +85,7 @@ class Document:
 
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
-    coerced: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    coerced: dict[Path, tuple[str, Message]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def line_of(self, path: Path) -> int | None:
@@ -93,14 +95,19 @@ class Document:
         return self.lines.get(path)
 
     def locate(self, finding: Finding, source: str) -> Problem:
-        see_where = None if finding.see is None else f"line {self.line_of(finding.see)}"
+        see_where = (
+            None if finding.see is None else N_("line %(line)s", line=self.line_of(finding.see))
+        )
         message = finding.describe(see_where)
         if finding.kind == "text" and finding.path in self.coerced:
             raw, read_as = self.coerced[finding.path]
-            message += (
-                f' (YAML reads the unquoted value `{raw}` as {read_as}; put it in quotes: "{raw}")'
+            message = message + N_(
+                " (YAML reads the unquoted value `%(raw)s` as %(read_as)s; put it in quotes: "
+                '"%(raw)s")',
+                raw=raw,
+                read_as=read_as,
             )
-        return Problem(source, self.line_of(finding.path), format_path(finding.path), message)
+        return Problem.of(source, self.line_of(finding.path), format_path(finding.path), message)
 
 
 def read_document(text: str | bytes, source: str) -> Document:
@@ -121,18 +128,23 @@ def read_document(text: str | bytes, source: str) -> Document:
     except yaml.YAMLError as exc:  # screened already; kept for safety
         raise QuestionnaireError([_yaml_problem(exc, text, source)]) from exc
     if root is None:
-        raise QuestionnaireError([Problem(source, 1, "", "the file is empty")])
+        raise QuestionnaireError([Problem.of(source, 1, "", N_("the file is empty"))])
     document = Document(data=None)
     document.data = _Converter(document, source).convert(root, ())
     return document
 
 
 def _too_big(source: str, size: int) -> Problem:
-    return Problem(
+    kib = f"{size / 1024:.0f}"
+    return Problem.of(
         source,
         None,
         "",
-        f"file is {size / 1024:.0f} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+        N_(
+            "file is %(size)s KiB; the limit is %(limit)s KiB",
+            size=kib,
+            limit=MAX_FILE_BYTES // 1024,
+        ),
     )
 
 
@@ -141,29 +153,39 @@ def _decode(raw: bytes, source: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        message = (
-            f"not valid UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x}); "
-            "save the file as UTF-8"
+        byte = f"{raw[exc.start]:#04x}"
+        message = N_(
+            "not valid UTF-8 text (byte %(position)s: %(byte)s); save the file as UTF-8",
+            position=exc.start,
+            byte=byte,
         )
-        raise QuestionnaireError([Problem(source, line, "", message)]) from None
+        raise QuestionnaireError([Problem.of(source, line, "", message)]) from None
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str, source: str) -> Problem:
     if isinstance(exc, ReaderError):
         line = text[: exc.position].count("\n") + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        return Problem(source, line, "", f"character U+{code:04X} is not allowed in a YAML file")
+        shown = f"U+{code:04X}"
+        return Problem.of(
+            source, line, "", N_("character %(code)s is not allowed in a YAML file", code=shown)
+        )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = None if mark is None else mark.line + 1
-        message = "YAML syntax error: " + (exc.problem or "")
+        # PyYAML's own words (exc.problem, exc.context) have no translation; ours do.
+        message = N_("YAML syntax error: %(problem)s", problem=exc.problem or "")
         if exc.context:
-            message += f" ({exc.context}"
             if exc.context_mark is not None and exc.context_mark.line + 1 != line:
-                message += f" that starts at line {exc.context_mark.line + 1}"
-            message += ")"
-        return Problem(source, line, "", message)
-    return Problem(source, None, "", f"YAML error: {exc}")
+                message = message + N_(
+                    " (%(context)s that starts at line %(line)s)",
+                    context=exc.context,
+                    line=exc.context_mark.line + 1,
+                )
+            else:
+                message = message + N_(" (%(context)s)", context=exc.context)
+        return Problem.of(source, line, "", message)
+    return Problem.of(source, None, "", N_("YAML error: %(error)s", error=str(exc)))
 
 
 def _screen_events(text: str, source: str) -> list[Problem]:
@@ -171,7 +193,7 @@ def _screen_events(text: str, source: str) -> list[Problem]:
 
     Reports one problem per line and kind, so an alias bomb gives a short list, not thousands.
     """
-    found: dict[tuple[int, str], str] = {}
+    found: dict[tuple[int, str], Message] = {}
     depth = documents = 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
@@ -179,34 +201,45 @@ def _screen_events(text: str, source: str) -> list[Problem]:
             if isinstance(event, AliasEvent):
                 found.setdefault(
                     (line, "alias"),
-                    f"aliases (*{event.anchor}) are not allowed; write the value out",
+                    N_(
+                        "aliases (*%(anchor)s) are not allowed; write the value out",
+                        anchor=event.anchor,
+                    ),
                 )
             elif isinstance(event, NodeEvent):
                 if event.anchor is not None:
-                    found.setdefault((line, "anchor"), f"anchors (&{event.anchor}) are not allowed")
+                    found.setdefault(
+                        (line, "anchor"),
+                        N_("anchors (&%(anchor)s) are not allowed", anchor=event.anchor),
+                    )
                 tag = getattr(event, "tag", None)
                 if tag is not None:
                     shown = "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
                     found.setdefault(
                         (line, "tag"),
-                        f"YAML tags ({shown}) are not allowed; to make a value "
-                        "text, put it in quotes",
+                        N_(
+                            "YAML tags (%(tag)s) are not allowed; to make a value text, put it "
+                            "in quotes",
+                            tag=shown,
+                        ),
                     )
             if isinstance(event, DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    found[(line, "document")] = "only one YAML document is allowed per file"
+                    found[(line, "document")] = N_("only one YAML document is allowed per file")
                     break
             elif isinstance(event, CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    found[(line, "depth")] = f"nested more than {MAX_DEPTH} levels deep"
+                    found[(line, "depth")] = N_(
+                        "nested more than %(depth)s levels deep", depth=MAX_DEPTH
+                    )
                     break
             elif isinstance(event, CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
         return [_yaml_problem(exc, text, source)]
-    return [Problem(source, line, "", message) for (line, _), message in found.items()]
+    return [Problem.of(source, line, "", message) for (line, _), message in found.items()]
 
 
 class _Converter:
@@ -230,29 +263,37 @@ class _Converter:
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode):
-                self._problem(key_line, path, "a key must be plain text, not a list or mapping")
+                self._problem(key_line, path, N_("a key must be plain text, not a list or mapping"))
                 continue
             key = key_node.value
             if key_node.tag == _TAG + "merge":
                 self._problem(
-                    key_line, path, "merge keys (<<) are not supported; write the keys out"
+                    key_line, path, N_("merge keys (<<) are not supported; write the keys out")
                 )
                 continue
             if key_node.tag != _TAG + "str" and key_node.style is None:
-                read_as = _TYPE_NAMES.get(key_node.tag, "something other than text")
+                read_as = _TYPE_NAMES.get(key_node.tag, N_("something other than text"))
                 self._problem(
                     key_line,
                     (*path, key),
-                    f"the key `{key}` is read by YAML as {read_as}, not as text; "
-                    f'put it in quotes: "{key}"',
+                    N_(
+                        "the key `%(key)s` is read by YAML as %(read_as)s, not as text; put it "
+                        'in quotes: "%(key)s"',
+                        key=key,
+                        read_as=read_as,
+                    ),
                 )
             if key in result:
                 first = self.document.lines[(*path, key)]
                 self._problem(
                     key_line,
                     (*path, key),
-                    f"key '{key}' appears twice in this mapping (first at line "
-                    f"{first}); YAML would silently keep only the last one",
+                    N_(
+                        "key '%(key)s' appears twice in this mapping (first at line %(first)s); "
+                        "YAML would silently keep only the last one",
+                        key=key,
+                        first=first,
+                    ),
                 )
                 continue
             # The key's line, not the value's: for block values that is where the field starts.
@@ -273,15 +314,15 @@ class _Converter:
             self.document.coerced[path] = (node.value, _describe_coerced(value, tag))
         return value
 
-    def _problem(self, line: int, path: Path, message: str) -> None:
-        self.document.problems.append(Problem(self.source, line, format_path(path), message))
+    def _problem(self, line: int, path: Path, message: Message) -> None:
+        self.document.problems.append(Problem.of(self.source, line, format_path(path), message))
 
 
-def _describe_coerced(value: Any, tag: str) -> str:
+def _describe_coerced(value: Any, tag: str) -> Message:
     if tag == _TAG + "bool":
-        return f"the true/false value {str(value).lower()}"
+        return N_("the true/false value %(value)s", value=str(value).lower())
     if tag == _TAG + "null":
-        return "null (nothing)"
+        return N_("null (nothing)")
     if tag == _TAG + "timestamp":
-        return f"the date {value}"
-    return f"the number {value}"
+        return N_("the date %(value)s", value=str(value))
+    return N_("the number %(value)s", value=value)

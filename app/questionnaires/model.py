@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Scoring = Literal["mean", "sum"]
-TotalMethod = Literal["mean_of_dimensions", "sum_of_items"]
+TotalMethod = Literal[
+    "mean_of_dimensions", "mean_of_items", "sum_of_items", "sum_of_dimension_sums"
+]
+MissingRule = Literal["prorate", "refuse"]
 
 
 def _language_order(pair: tuple[str, str]) -> tuple[bool, str]:
@@ -147,21 +150,20 @@ class Band:
         return {"id": self.id, "label": self.label.to_dict(), "min": self.min, "max": self.max}
 
 
-def band_for(bands: tuple[Band, ...], score: float) -> Band | None:
+def band_for(bands: tuple[Band, ...], score: float | None) -> Band | None:
     """Return the band a score falls in, or None (no bands, NaN, or outside the range).
 
-    Bands share their edges; a score on an edge belongs to the higher band, and the top band
-    includes its ``max``. Scores are rounded to 9 decimals first so that a mean computed as
-    3.9999999999999996 lands where 4.0 would.
+    The rule is :func:`analysis.scoring.band_index`'s, so pages, reports and the analysis
+    always agree: a shared edge belongs to the higher band; a score between gapped bands
+    (84.5 between 35-84 and 85-126) goes to the nearer edge, the higher band on a tie.
     """
     if not bands or score is None or math.isnan(score):
         return None
-    score = round(score, 9)
-    for index, band in enumerate(bands):
-        is_top = index == len(bands) - 1
-        if band.min <= score < band.max or (is_top and score == band.max):
-            return band
-    return None
+    from analysis.scoring import band_index  # numpy stays out of this package's import
+
+    rows = [{"label": band.id, "min": band.min, "max": band.max} for band in bands]
+    found = int(band_index([score], rows)[0])
+    return None if found < 0 else bands[found]
 
 
 @dataclass(frozen=True)
@@ -194,9 +196,10 @@ class Dimension:
     items: tuple[Item, ...]
     description: Text | None = None
     scoring: Scoring = "mean"
-    min_answered: float = 0.5
+    min_answered: float = schema.DEFAULT_MIN_ANSWERED
     bands: tuple[Band, ...] = ()
     discussion_prompts: tuple[Text, ...] = ()
+    min_items: int = schema.DEFAULT_MIN_ITEMS
 
     def band_for(self, score: float) -> Band | None:
         """Return the band of a dimension score (see :func:`band_for`)."""
@@ -212,6 +215,8 @@ class Dimension:
             "bands": [b.to_dict() for b in self.bands],
             "discussion_prompts": [p.to_dict() for p in self.discussion_prompts],
             "items": [i.to_dict() for i in self.items],
+            # Written only when set, so versions stored before the key existed keep their hash.
+            **({} if self.min_items == schema.DEFAULT_MIN_ITEMS else {"min_items": self.min_items}),
         }
 
 
@@ -221,13 +226,33 @@ class Total:
 
     method: TotalMethod = "mean_of_dimensions"
     bands: tuple[Band, ...] = ()
+    missing: MissingRule = "prorate"
+    min_answered: float | None = None
+    min_items: int | None = None
 
-    def band_for(self, score: float) -> Band | None:
+    def band_for(self, score: float | None) -> Band | None:
         """Return the band of a total score (see :func:`band_for`)."""
         return band_for(self.bands, score)
 
+    def scoring_options(self) -> dict[str, Any]:
+        """Return the keyword arguments of :func:`analysis.scoring.total_scores`."""
+        options: dict[str, Any] = {"method": self.method, "missing": self.missing}
+        if self.min_answered is not None:
+            options["min_answered"] = self.min_answered
+        if self.min_items is not None:
+            options["min_items"] = self.min_items
+        return options
+
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "bands": [b.to_dict() for b in self.bands]}
+        out: dict[str, Any] = {"method": self.method, "bands": [b.to_dict() for b in self.bands]}
+        # Written only when set, so versions stored before these keys existed keep their hash.
+        if self.missing != "prorate":
+            out["missing"] = self.missing
+        if self.min_answered is not None:
+            out["min_answered"] = self.min_answered
+        if self.min_items is not None:
+            out["min_items"] = self.min_items
+        return out
 
 
 @dataclass(frozen=True)
@@ -314,15 +339,40 @@ class Questionnaire:
 
     def total_range(self) -> tuple[float, float]:
         """Return the lowest and highest possible total score under ``total.method``."""
-        method = self.total.method if self.total else "mean_of_dimensions"
-        if method == "sum_of_items":
-            scales = [self.scale(item.scale) for item in self.items]
-            return (
-                float(sum(s.min_value for s in scales)),
-                float(sum(s.max_value for s in scales)),
-            )
-        ranges = [self.score_range(dim.id) for dim in self.dimensions]
-        return (sum(r[0] for r in ranges) / len(ranges), sum(r[1] for r in ranges) / len(ranges))
+        from analysis.scoring import total_range
+
+        return total_range(self.items_frame(), self.dimensions_frame(), self.total_method)
+
+    @property
+    def total_method(self) -> TotalMethod:
+        """How the total is formed: the file's ``total.method``, or the mean of dimensions."""
+        return self.total.method if self.total else "mean_of_dimensions"
+
+    def total_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`analysis.scoring.total_scores` for this questionnaire."""
+        return (self.total or Total()).scoring_options()
+
+    def respondent_scores(self, answers: pd.DataFrame) -> pd.DataFrame:
+        """Score each response by this questionnaire's rules: dimensions, total and bands.
+
+        ``answers`` is the long answers frame of :mod:`analysis` (one round of this version);
+        the result is :func:`analysis.scoring.respondent_scores`' table, band columns holding
+        band ids. This is what the answers export adds beside the answers.
+        """
+        from analysis.scoring import respondent_scores
+
+        def rows(bands: tuple[Band, ...]) -> list[dict[str, Any]]:
+            return [{"label": b.id, "min": b.min, "max": b.max} for b in bands]
+
+        total_bands = rows(self.total.bands) if self.total and self.total.bands else None
+        return respondent_scores(
+            answers,
+            self.items_frame(),
+            self.dimensions_frame(),
+            total=self.total_options(),
+            bands={d.id: rows(d.bands) for d in self.dimensions if d.bands},
+            total_bands=total_bands,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the canonical, JSON-able form: every key present, in a fixed order."""
@@ -365,7 +415,7 @@ class Questionnaire:
             for finding in findings:
                 see_where = None if finding.see is None else format_path(finding.see)
                 message = finding.describe(see_where)
-                problems.append(Problem(source, None, format_path(finding.path), message))
+                problems.append(Problem.of(source, None, format_path(finding.path), message))
             raise QuestionnaireError(schema.cap_problems(problems))
         return build(spec)
 
@@ -409,7 +459,7 @@ class Questionnaire:
     def dimensions_frame(self) -> pd.DataFrame:
         """Return one row per dimension in file order.
 
-        Columns: dimension, scoring, min_answered, n_items, score_min, score_max.
+        Columns: dimension, scoring, min_answered, min_items, n_items, score_min, score_max.
         """
         import pandas as pd
 
@@ -421,6 +471,7 @@ class Questionnaire:
                     "dimension": dim.id,
                     "scoring": dim.scoring,
                     "min_answered": dim.min_answered,
+                    "min_items": dim.min_items,
                     "n_items": len(dim.items),
                     "score_min": low,
                     "score_max": high,
@@ -428,7 +479,15 @@ class Questionnaire:
             )
         return pd.DataFrame(
             rows,
-            columns=["dimension", "scoring", "min_answered", "n_items", "score_min", "score_max"],
+            columns=[
+                "dimension",
+                "scoring",
+                "min_answered",
+                "min_items",
+                "n_items",
+                "score_min",
+                "score_max",
+            ],
         )
 
 
@@ -468,6 +527,7 @@ def build(spec: schema.QuestionnaireSchema) -> Questionnaire:
             description=_text(d.description),
             scoring=d.scoring,
             min_answered=float(d.min_answered),
+            min_items=d.min_items,
             bands=_bands(d.bands),
             discussion_prompts=tuple(Text.of(p) for p in d.discussion_prompts),
             items=tuple(
@@ -476,7 +536,15 @@ def build(spec: schema.QuestionnaireSchema) -> Questionnaire:
         )
         for d in spec.dimensions
     )
-    total = None if spec.total is None else Total(spec.total.method, _bands(spec.total.bands))
+    total = None
+    if spec.total is not None:
+        total = Total(
+            spec.total.method,
+            _bands(spec.total.bands),
+            spec.total.missing,
+            None if spec.total.min_answered is None else float(spec.total.min_answered),
+            spec.total.min_items,
+        )
     return Questionnaire(
         slug=spec.slug,
         version=spec.version,

@@ -20,8 +20,8 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -36,15 +36,73 @@ FALLBACK_LANGUAGE = "id"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}$"
-_PATTERN_HELP = {
-    SLUG_PATTERN: "lower-case letters and digits in words joined by '-', e.g. 'kemitraan-sehat'",
-    ID_PATTERN: "a lower-case letter, then lower-case letters, digits or '_', e.g. 'kes1'",
-    LANGUAGE_PATTERN: "a 2-3 letter lower-case language code such as 'id' or 'en'",
-}
+# What a dimension needs answered when the file does not say: half of its items and at least
+# two. The same numbers are analysis.scoring's defaults (a test keeps them equal); they are
+# not imported from there so that this package never loads pandas at import time.
+DEFAULT_MIN_ANSWERED = 0.5
+DEFAULT_MIN_ITEMS = 2
 # Band edges are compared with this tolerance so that 3.0 written as 3 or 3.0000000001 matches.
 EDGE_TOLERANCE = 1e-9
 
 Path = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- messages
+
+# ``translate(msgid, **params)``: flask_babel.gettext, or anything with the same contract.
+Translate = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Message:
+    """An English message and its placeholders, translated only when it is shown.
+
+    The msgid is extracted for the catalogue (it is written inside ``N_(...)``); rendering
+    hands it to the reader's ``translate`` with its parameters, so the CLI and the upload
+    page give the same problem in Indonesian or English. Parameters may be Messages
+    themselves (a described value, a hint) and ``tail`` holds messages appended with ``+``.
+    """
+
+    msgid: str
+    params: tuple[tuple[str, Any], ...] = ()
+    tail: tuple[Message, ...] = ()
+
+    def render(self, translate: Translate | None = None) -> str:
+        """Return the text in the reader's language (English without ``translate``)."""
+        values = {
+            key: value.render(translate) if isinstance(value, Message) else value
+            for key, value in self.params
+        }
+        if translate is None:
+            text = self.msgid % values if values else self.msgid
+        else:
+            text = str(translate(self.msgid, **values))
+        return text + "".join(part.render(translate) for part in self.tail)
+
+    def __add__(self, other: Message) -> Message:
+        return replace(self, tail=(*self.tail, other))
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def N_(msgid: str, /, **params: Any) -> Message:
+    """Mark ``msgid`` for the catalogue and keep its parameters for when it is shown."""
+    return Message(msgid, tuple(params.items()))
+
+
+_PATTERN_HELP = {
+    SLUG_PATTERN: N_(
+        "lower-case letters and digits in words joined by '-', e.g. 'kemitraan-sehat'"
+    ),
+    ID_PATTERN: N_("a lower-case letter, then lower-case letters, digits or '_', e.g. 'kes1'"),
+    LANGUAGE_PATTERN: N_("a 2-3 letter lower-case language code such as 'id' or 'en'"),
+}
+
+
+def _plain(text: str) -> Message:
+    # Text that is not ours to translate (a YAML parser's own words): shown as it is.
+    return Message("%(text)s", (("text", text),))
 
 
 # --------------------------------------------------------------------------- problems
@@ -52,12 +110,28 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a questionnaire file, located by file, line and field path."""
+    """One thing wrong with a questionnaire file, located by file, line and field path.
+
+    ``message`` is the text in the language it was rendered in (English unless
+    :meth:`localized` was used); ``text`` keeps the message id and parameters.
+    """
 
     source: str
     line: int | None
     path: str
     message: str
+    text: Message | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, source: str, line: int | None, path: str, text: Message) -> Problem:
+        """Build a problem from a translatable message (its English text as ``message``)."""
+        return cls(source, line, path, text.render(), text)
+
+    def localized(self, translate: Translate) -> Problem:
+        """Return the same problem with ``message`` in the reader's language."""
+        if self.text is None:
+            return self
+        return replace(self, message=self.text.render(translate))
 
     def __str__(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
@@ -84,15 +158,19 @@ class Finding:
     """
 
     path: Path
-    message: str
+    message: Message
     see: Path | None = None
     kind: str = ""
-    note: str = ""
+    note: Message | None = None
 
-    def describe(self, see_where: str | None = None) -> str:
+    def describe(self, see_where: Message | str | None = None) -> Message:
         """Return the full message, naming where ``see`` is (a line or a field path)."""
-        where = f" (first defined at {see_where})" if see_where else ""
-        return f"{self.message}{where}{self.note}"
+        out = self.message
+        if see_where:
+            out = out + N_(" (first defined at %(where)s)", where=see_where)
+        if self.note is not None:
+            out = out + self.note
+        return out
 
 
 def format_path(path: Path) -> str:
@@ -112,7 +190,9 @@ def cap_problems(problems: Sequence[Problem]) -> list[Problem]:
     if len(ordered) <= MAX_PROBLEMS:
         return ordered
     rest = len(ordered) - MAX_PROBLEMS
-    last = Problem(ordered[0].source, None, "", f"... and {rest} more problems not shown")
+    last = Problem.of(
+        ordered[0].source, None, "", N_("... and %(rest)s more problems not shown", rest=rest)
+    )
     return [*ordered[:MAX_PROBLEMS], last]
 
 
@@ -173,14 +253,21 @@ class DimensionSchema(_Strict):
     title: TextSchema
     description: TextSchema | None = None
     scoring: Literal["mean", "sum"] = "mean"
-    min_answered: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
+    min_answered: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = DEFAULT_MIN_ANSWERED
+    min_items: Annotated[int, Field(ge=1, le=MAX_QUESTIONS)] = DEFAULT_MIN_ITEMS
     bands: Annotated[list[BandSchema], Field(max_length=10)] = []
     discussion_prompts: Annotated[list[TextSchema], Field(max_length=20)] = []
     items: Annotated[list[ItemSchema], Field(min_length=1, max_length=MAX_QUESTIONS)]
 
 
 class TotalSchema(_Strict):
-    method: Literal["mean_of_dimensions", "sum_of_items"] = "mean_of_dimensions"
+    method: Literal[
+        "mean_of_dimensions", "mean_of_items", "sum_of_items", "sum_of_dimension_sums"
+    ] = "mean_of_dimensions"
+    missing: Literal["prorate", "refuse"] = "prorate"
+    # Only for the item methods; None means the package default (and is refused elsewhere).
+    min_answered: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    min_items: Annotated[int, Field(ge=1, le=MAX_QUESTIONS)] | None = None
     bands: Annotated[list[BandSchema], Field(max_length=10)] = []
 
 
@@ -231,74 +318,94 @@ def _all_keys() -> list[str]:
 
 
 _KNOWN_KEYS = _all_keys()
+_MAPPING = N_("a mapping (key: value)")
 _EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "dict_type": "a mapping (key: value)",
-    "model_type": "a mapping (key: value)",
-    "model_attributes_type": "a mapping (key: value)",
+    "string_type": N_("text"),
+    "int_type": N_("a whole number"),
+    "float_type": N_("a number"),
+    "bool_type": N_("true or false"),
+    "list_type": N_("a list"),
+    "dict_type": _MAPPING,
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
 }
 
 
-def describe_value(value: Any) -> str:
+def describe_value(value: Any) -> Message:
     """Name a parsed value the way an author would recognise it in the file."""
     if isinstance(value, bool):
-        return f"true/false value {str(value).lower()}"
+        return N_("true/false value %(value)s", value=str(value).lower())
     if value is None:
-        return "nothing (null)"
+        return N_("nothing (null)")
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return N_("the number %(value)s", value=value)
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"text {shown!r}"
+        return N_("text %(value)s", value=repr(shown))
     if isinstance(value, list):
-        return "a list"
+        return N_("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return N_("a mapping")
     if isinstance(value, datetime.date):
-        return f"a date ({value})"
-    return f"{type(value).__name__} {value}"
+        return N_("a date (%(value)s)", value=str(value))
+    return _plain(f"{type(value).__name__} {value}")
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _message(err: dict[str, Any]) -> tuple[str, str]:
+def _message(err: dict[str, Any]) -> tuple[Message, str]:
     """Turn a pydantic error into a plain sentence and a kind ("text" when text was expected)."""
     etype, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if etype == "missing":
-        return "missing required key", ""
+        return N_("missing required key"), ""
     if etype == "extra_forbidden":
         key = str(err["loc"][-1])
         close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown key '{key}'{hint}", ""
+        if close:
+            return N_(
+                "unknown key '%(key)s' (did you mean '%(close)s'?)", key=key, close=close[0]
+            ), ""
+        return N_("unknown key '%(key)s'", key=key), ""
     if etype == "dict_type" and isinstance(value, str):
-        return f"expected one text per language (id: ..., en: ...), got {describe_value(value)}", (
-            "type"
-        )
+        return N_(
+            "expected one text per language (id: ..., en: ...), got %(value)s",
+            value=describe_value(value),
+        ), "type"
     if etype in _EXPECTED:
         # "text" marks the one case where quoting the value in YAML is the fix.
         kind = "text" if etype == "string_type" else "type"
-        return f"expected {_EXPECTED[etype]}, got {describe_value(value)}", kind
+        return N_(
+            "expected %(expected)s, got %(value)s",
+            expected=_EXPECTED[etype],
+            value=describe_value(value),
+        ), kind
     if etype == "string_pattern_mismatch":
-        wanted = _PATTERN_HELP.get(ctx.get("pattern", ""), f"match {ctx.get('pattern')}")
-        return f"{value!r} is not valid: use {wanted}", ""
+        pattern = str(ctx.get("pattern", ""))
+        wanted = _PATTERN_HELP.get(pattern, N_("match %(pattern)s", pattern=pattern))
+        return N_("%(value)s is not valid: use %(wanted)s", value=repr(value), wanted=wanted), ""
     if etype == "string_too_long":
-        return f"text is {len(value)} characters; the limit is {ctx['max_length']}", ""
+        return N_(
+            "text is %(length)s characters; the limit is %(limit)s",
+            length=len(value),
+            limit=ctx["max_length"],
+        ), ""
     if etype == "too_short":
         least = ctx["min_length"]
-        return f"needs at least {least} {'entry' if least == 1 else 'entries'}", ""
+        if least == 1:
+            return N_("needs at least 1 entry"), ""
+        return N_("needs at least %(least)s entries", least=least), ""
     if etype == "too_long":
-        return f"has more than the allowed {ctx['max_length']} entries", ""
+        return N_("has more than the allowed %(limit)s entries", limit=ctx["max_length"]), ""
     if etype == "literal_error":
-        return f"expected {ctx['expected']}, got {describe_value(value)}", ""
+        return N_(
+            "expected %(expected)s, got %(value)s",
+            expected=str(ctx["expected"]),
+            value=describe_value(value),
+        ), ""
     if etype == "finite_number":
-        return "must be a finite number", ""
+        return N_("must be a finite number"), ""
     if etype in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         op = {
             "greater_than": ">",
@@ -307,8 +414,8 @@ def _message(err: dict[str, Any]) -> tuple[str, str]:
             "less_than_equal": "<=",
         }[etype]
         bound = next(iter(ctx.values()))
-        return f"must be {op} {bound}, got {value}", ""
-    return err["msg"][0].lower() + err["msg"][1:], ""
+        return N_("must be %(op)s %(bound)s, got %(value)s", op=op, bound=bound, value=value), ""
+    return _plain(err["msg"][0].lower() + err["msg"][1:]), ""
 
 
 def structural_findings(data: Any) -> tuple[QuestionnaireSchema | None, list[Finding]]:
@@ -407,14 +514,19 @@ def _declared_languages(data: dict[Any, Any], findings: list[Finding]) -> list[s
         if not isinstance(lang, str):
             continue
         if lang in langs:
-            findings.append(Finding(("languages", i), f"language '{lang}' is listed twice"))
+            findings.append(
+                Finding(("languages", i), N_("language '%(lang)s' is listed twice", lang=lang))
+            )
         else:
             langs.append(lang)
     if FALLBACK_LANGUAGE not in langs:
         findings.append(
             Finding(
                 ("languages",),
-                f"must include '{FALLBACK_LANGUAGE}' (Indonesian): it is the fallback language",
+                N_(
+                    "must include '%(lang)s' (Indonesian): it is the fallback language",
+                    lang=FALLBACK_LANGUAGE,
+                ),
             )
         )
     return langs or [FALLBACK_LANGUAGE]
@@ -433,17 +545,20 @@ def _check_texts(data: dict[Any, Any], langs: list[str], findings: list[Finding]
         for lang in langs:
             text = value.get(lang)
             if lang not in value:
-                findings.append(Finding(path, f"missing '{lang}' translation"))
+                findings.append(Finding(path, N_("missing '%(lang)s' translation", lang=lang)))
             elif isinstance(text, str) and not text.strip():
-                findings.append(Finding((*path, lang), f"'{lang}' text is empty"))
+                findings.append(Finding((*path, lang), N_("'%(lang)s' text is empty", lang=lang)))
         for lang, text in value.items():
             control = _CONTROL.search(text) if isinstance(text, str) else None
             if control:
+                code = f"U+{ord(control.group()):04X}"
                 findings.append(
                     Finding(
                         (*path, lang),
-                        f"text contains the control character U+{ord(control.group()):04X}; "
-                        "remove it",
+                        N_(
+                            "text contains the control character %(code)s; remove it",
+                            code=code,
+                        ),
                     )
                 )
         for key in value:
@@ -451,9 +566,20 @@ def _check_texts(data: dict[Any, Any], langs: list[str], findings: list[Finding]
                 findings.append(
                     Finding(
                         (*path, key),
-                        f"language '{key}' is not declared in languages ({', '.join(langs)})",
+                        N_(
+                            "language '%(lang)s' is not declared in languages (%(declared)s)",
+                            lang=key,
+                            declared=", ".join(langs),
+                        ),
                     )
                 )
+
+
+_DUPLICATE = {
+    "": N_("duplicate id '%(value)s'"),
+    "scale": N_("duplicate scale id '%(value)s'"),
+    "band": N_("duplicate band id '%(value)s'"),
+}
 
 
 class _Ids:
@@ -463,15 +589,13 @@ class _Ids:
         self.what = what
         self.first: dict[str, Path] = {}
 
-    def add(self, value: Any, path: Path, findings: list[Finding], kind: str) -> None:
+    def add(self, value: Any, path: Path, findings: list[Finding], kind: Message) -> None:
         if not isinstance(value, str):
             return
         if value in self.first:
-            what = f"{self.what} id" if self.what else "id"
+            message = replace(_DUPLICATE[self.what], params=(("value", value),))
             findings.append(
-                Finding(
-                    path, f"duplicate {what} '{value}'", see=self.first[value], note=f"; {kind}"
-                )
+                Finding(path, message, see=self.first[value], note=N_("; %(reason)s", reason=kind))
             )
         else:
             self.first[value] = path
@@ -488,7 +612,7 @@ def _check_scales(data: dict[Any, Any], findings: list[Finding]) -> dict[str, _S
     for si, scale in enumerate(_seq(data.get("scales"))):
         scale = _map(scale)
         sid = _str(scale.get("id"))
-        ids.add(sid, ("scales", si, "id"), findings, "scale ids must be unique")
+        ids.add(sid, ("scales", si, "id"), findings, N_("scale ids must be unique"))
         points = _seq(scale.get("points"))
         values = [_int(_map(p).get("value")) for p in points]
         info: _ScaleInfo | None = None
@@ -499,14 +623,20 @@ def _check_scales(data: dict[Any, Any], findings: list[Finding]) -> dict[str, _S
             for pi, v in enumerate(ints):
                 path: Path = ("scales", si, "points", pi, "value")
                 if v in seen:
-                    findings.append(Finding(path, f"value {v} appears twice in this scale"))
+                    findings.append(
+                        Finding(path, N_("value %(value)s appears twice in this scale", value=v))
+                    )
                     ordered = False
                 elif pi and v < ints[pi - 1]:
                     findings.append(
                         Finding(
                             path,
-                            f"values must increase from the first point to the last: "
-                            f"{v} comes after {ints[pi - 1]}",
+                            N_(
+                                "values must increase from the first point to the last: "
+                                "%(value)s comes after %(previous)s",
+                                value=v,
+                                previous=ints[pi - 1],
+                            ),
                         )
                     )
                     ordered = False
@@ -526,23 +656,38 @@ def _check_favourable_min(
     if fav is None:
         return
     path: Path = ("scales", si, "favourable_min")
-    span = f"{info.low} to {info.high}"
     if not info.low <= fav <= info.high:
-        findings.append(Finding(path, f"favourable_min {fav} is outside the scale ({span})"))
+        findings.append(
+            Finding(
+                path,
+                N_(
+                    "favourable_min %(value)s is outside the scale (%(low)s to %(high)s)",
+                    value=fav,
+                    low=info.low,
+                    high=info.high,
+                ),
+            )
+        )
     elif fav not in info.values:
         findings.append(
             Finding(
                 path,
-                f"favourable_min {fav} is not one of the scale's values "
-                f"({', '.join(map(str, info.values))})",
+                N_(
+                    "favourable_min %(value)s is not one of the scale's values (%(values)s)",
+                    value=fav,
+                    values=", ".join(map(str, info.values)),
+                ),
             )
         )
     elif fav == info.low:
         findings.append(
             Finding(
                 path,
-                f"favourable_min {fav} is the lowest value, so every "
-                "answer would count as favourable",
+                N_(
+                    "favourable_min %(value)s is the lowest value, so every "
+                    "answer would count as favourable",
+                    value=fav,
+                ),
             )
         )
 
@@ -556,8 +701,11 @@ def _check_reverse(
         findings.append(
             Finding(
                 (*path, "reverse"),
-                f"item is reverse-coded, but scale "
-                f"'{scale_id}' is not ordered (its values do not increase)",
+                N_(
+                    "item is reverse-coded, but scale '%(scale)s' is not ordered "
+                    "(its values do not increase)",
+                    scale=scale_id,
+                ),
             )
         )
     elif not info.evenly_spaced:
@@ -565,15 +713,22 @@ def _check_reverse(
         findings.append(
             Finding(
                 (*path, "reverse"),
-                f"item is reverse-coded, but the values of scale '{scale_id}' ({shown}) are not "
-                "evenly spaced, so min + max - value would give answers that are not on the scale",
+                N_(
+                    "item is reverse-coded, but the values of scale '%(scale)s' (%(values)s) are "
+                    "not evenly spaced, so min + max - value would give answers that are not on "
+                    "the scale",
+                    scale=scale_id,
+                    values=shown,
+                ),
             )
         )
 
 
-def _unknown_scale(scale_id: str, scales: dict[str, _ScaleInfo | None]) -> str:
-    known = ", ".join(sorted(scales)) or "none"
-    return f"unknown scale '{scale_id}' (declared scales: {known})"
+def _unknown_scale(scale_id: str, scales: dict[str, _ScaleInfo | None]) -> Message:
+    if not scales:
+        return N_("unknown scale '%(scale)s' (no scale is declared)", scale=scale_id)
+    known = ", ".join(sorted(scales))
+    return N_("unknown scale '%(scale)s' (declared scales: %(known)s)", scale=scale_id, known=known)
 
 
 def _check_dimensions(
@@ -588,20 +743,13 @@ def _check_dimensions(
         dim = _map(dim)
         base: Path = ("dimensions", di)
         did = _str(dim.get("id"))
-        questions.add(
-            did, (*base, "id"), findings, "dimension and question ids share one namespace"
-        )
+        questions.add(did, (*base, "id"), findings, _NAMESPACE)
         item_ranges: list[tuple[int, int] | None] = []
         first_range: tuple[int, int] | None = None
         for ii, item in enumerate(_seq(dim.get("items"))):
             item = _map(item)
             path: Path = (*base, "items", ii)
-            questions.add(
-                item.get("id"),
-                (*path, "id"),
-                findings,
-                "dimension and question ids share one namespace",
-            )
+            questions.add(item.get("id"), (*path, "id"), findings, _NAMESPACE)
             scale_id = _str(item.get("scale"))
             if scale_id is None:
                 item_ranges.append(None)
@@ -622,13 +770,34 @@ def _check_dimensions(
                 findings.append(
                     Finding(
                         (*path, "scale"),
-                        f"scale '{scale_id}' runs {rng[0]} to {rng[1]}, but earlier items in this "
-                        f"dimension run {first_range[0]} to {first_range[1]}; items of one "
-                        "dimension must share a range so their scores can be combined",
+                        N_(
+                            "scale '%(scale)s' runs %(low)s to %(high)s, but earlier items in "
+                            "this dimension run %(first_low)s to %(first_high)s; items of one "
+                            "dimension must share a range so their scores can be combined",
+                            scale=scale_id,
+                            low=rng[0],
+                            high=rng[1],
+                            first_low=first_range[0],
+                            first_high=first_range[1],
+                        ),
                     )
                 )
             item_ranges.append(rng)
         score_range = _dimension_range(dim, item_ranges)
+        n_items = len(_seq(dim.get("items")))
+        min_items = _int(dim.get("min_items"))
+        if min_items is not None and n_items and min_items > n_items:
+            findings.append(
+                Finding(
+                    (*base, "min_items"),
+                    N_(
+                        "min_items %(min_items)s is more than the dimension's %(n)s items, so "
+                        "no respondent could ever be scored on it",
+                        min_items=min_items,
+                        n=n_items,
+                    ),
+                )
+            )
         if did is not None and did not in ranges:
             ranges[did] = score_range
         if score_range is not None:
@@ -656,8 +825,13 @@ def _dimension_range(
 def _check_bands(
     raw: Any, path: Path, score_range: tuple[float, float], findings: list[Finding]
 ) -> None:
-    """Bands must tile the score range: listed lowest first, each ``min`` equal to the
-    previous band's ``max``. A score on a shared edge belongs to the higher band."""
+    """Bands must cover the score range without overlapping, listed lowest first.
+
+    Two styles are accepted, as instruments publish them: shared edges (1-3, 3-4, 4-5: a score
+    on the edge belongs to the higher band) and inclusive ranges with gaps (35-84, 85-126,
+    127-175: a score between two bands goes to the nearer edge, the higher band on a tie,
+    i.e. 84.5 is rounded half up to 85). The rule itself is :func:`analysis.scoring.band_index`.
+    """
     bands = _seq(raw)
     if not bands:
         return
@@ -669,69 +843,141 @@ def _check_bands(
             return  # already reported by the structural pass
         parsed.append((_str(band.get("id")) or "?", low, high))
     low_end, high_end = score_range
-    span = f"{_fmt(low_end)} to {_fmt(high_end)}"
     ids = _Ids("band")
     for bi, (bid, low, high) in enumerate(parsed):
-        ids.add(bid, (*path, bi, "id"), findings, "band ids must be unique within a list")
-        if low >= high:
+        ids.add(bid, (*path, bi, "id"), findings, N_("band ids must be unique within a list"))
+        if low > high:
             findings.append(
-                Finding((*path, bi, "max"), f"max {_fmt(high)} must be above min {_fmt(low)}")
+                Finding(
+                    (*path, bi, "max"),
+                    N_(
+                        "max %(high)s must be above min %(low)s or equal to it",
+                        high=_fmt(high),
+                        low=_fmt(low),
+                    ),
+                )
             )
     for bi in range(1, len(parsed)):
         if parsed[bi][1] < parsed[bi - 1][1]:
             # Edge checks on unsorted bands would only repeat this one mistake several ways.
             findings.append(
-                Finding((*path, bi, "min"), "bands must be listed from the lowest to the highest")
+                Finding(
+                    (*path, bi, "min"), N_("bands must be listed from the lowest to the highest")
+                )
             )
             return
     first_id, first_low, _ = parsed[0]
+    ends = {"low": _fmt(low_end), "high": _fmt(high_end)}
     if abs(first_low - low_end) > EDGE_TOLERANCE:
-        where = "above" if first_low > low_end else "below"
-        findings.append(
-            Finding(
-                (*path, 0, "min"),
-                f"the lowest band '{first_id}' starts at {_fmt(first_low)}, {where} the lowest "
-                f"possible score {_fmt(low_end)}; bands must cover exactly {span}",
+        values = {"band": first_id, "edge": _fmt(first_low), **ends}
+        message = (
+            N_(
+                "the lowest band '%(band)s' starts at %(edge)s, above the lowest possible "
+                "score %(low)s; bands must cover exactly %(low)s to %(high)s",
+                **values,
+            )
+            if first_low > low_end
+            else N_(
+                "the lowest band '%(band)s' starts at %(edge)s, below the lowest possible "
+                "score %(low)s; bands must cover exactly %(low)s to %(high)s",
+                **values,
             )
         )
+        findings.append(Finding((*path, 0, "min"), message))
     last_id, _, last_high = parsed[-1]
     if abs(last_high - high_end) > EDGE_TOLERANCE:
-        where = "above" if last_high > high_end else "below"
-        findings.append(
-            Finding(
-                (*path, len(parsed) - 1, "max"),
-                f"the highest band '{last_id}' ends at {_fmt(last_high)}, {where} the highest "
-                f"possible score {_fmt(high_end)}; bands must cover exactly {span}",
+        values = {"band": last_id, "edge": _fmt(last_high), **ends}
+        message = (
+            N_(
+                "the highest band '%(band)s' ends at %(edge)s, above the highest possible "
+                "score %(high)s; bands must cover exactly %(low)s to %(high)s",
+                **values,
+            )
+            if last_high > high_end
+            else N_(
+                "the highest band '%(band)s' ends at %(edge)s, below the highest possible "
+                "score %(high)s; bands must cover exactly %(low)s to %(high)s",
+                **values,
             )
         )
+        findings.append(Finding((*path, len(parsed) - 1, "max"), message))
     for bi in range(1, len(parsed)):
-        prev_id, _, prev_high = parsed[bi - 1]
-        bid, low, _ = parsed[bi]
+        prev_id, prev_low, prev_high = parsed[bi - 1]
+        bid, low, high = parsed[bi]
         at: Path = (*path, bi, "min")
-        if low > prev_high + EDGE_TOLERANCE:
+        if low < prev_high - EDGE_TOLERANCE:
             findings.append(
                 Finding(
                     at,
-                    f"gap between band '{prev_id}' (ends at {_fmt(prev_high)}) and band '{bid}' "
-                    f"(starts at {_fmt(low)}): scores in between fall in no band; "
-                    + _shared_edge(prev_id, bid),
+                    N_(
+                        "band '%(band)s' overlaps band '%(previous)s': scores from %(low)s to "
+                        "%(high)s would fall in both; ",
+                        band=bid,
+                        previous=prev_id,
+                        low=_fmt(low),
+                        high=_fmt(min(prev_high, high)),
+                    )
+                    + _BAND_STYLES,
                 )
             )
-        elif low < prev_high - EDGE_TOLERANCE:
+        elif low > prev_high + EDGE_TOLERANCE:
+            step = _resolution(prev_high, low)
+            if low - prev_high > step + EDGE_TOLERANCE:
+                middle = (prev_high + low) / 2
+                findings.append(
+                    Finding(
+                        at,
+                        N_(
+                            "gap between band '%(previous)s' (ends at %(end)s) and band "
+                            "'%(band)s' (starts at %(start)s) is wider than one step (%(step)s) "
+                            "of the edges as written: scores below %(middle)s would go to "
+                            "'%(previous)s' and from %(middle)s to '%(band)s' by guesswork; ",
+                            previous=prev_id,
+                            end=_fmt(prev_high),
+                            band=bid,
+                            start=_fmt(low),
+                            step=_fmt(step),
+                            middle=_fmt(middle),
+                        )
+                        + _BAND_STYLES,
+                    )
+                )
+        elif abs(low - prev_high) <= EDGE_TOLERANCE and prev_high - prev_low <= EDGE_TOLERANCE:
             findings.append(
                 Finding(
-                    at,
-                    f"band '{bid}' overlaps band '{prev_id}': it starts at {_fmt(low)} but "
-                    f"'{prev_id}' ends at {_fmt(prev_high)}; " + _shared_edge(prev_id, bid),
+                    (*path, bi - 1, "max"),
+                    N_(
+                        "band '%(previous)s' holds only %(value)s, which belongs to band "
+                        "'%(band)s' (a shared edge goes to the higher band), so '%(previous)s' "
+                        "is empty; ",
+                        previous=prev_id,
+                        value=_fmt(prev_high),
+                        band=bid,
+                    )
+                    + _BAND_STYLES,
                 )
             )
 
 
-def _shared_edge(lower: str, upper: str) -> str:
-    return (
-        f"bands share their edges, so give the max of '{lower}' and the min of '{upper}' "
-        "the same value (a score on the edge belongs to the higher band)"
-    )
+def _resolution(*edges: float) -> float:
+    """The step of the finest edge as written: 1 for 84 and 85, 0.1 for 3.9 and 4.0."""
+    decimals = 0
+    for edge in edges:
+        text = repr(float(edge))
+        if "e" in text or "E" in text:
+            return EDGE_TOLERANCE
+        decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
+    return float(10.0**-decimals)
+
+
+_BAND_STYLES = N_(
+    "write bands either with shared edges (1-3, 3-4, 4-5: a score on an edge belongs to the "
+    "higher band) or as published with gaps (35-84, 85-126: a score in between goes to the "
+    "nearer edge, 84.5 to the higher band; a gap is one step of the edges' resolution)"
+)
+
+
+ITEM_METHODS = ("mean_of_items", "sum_of_items")
 
 
 def _check_total(
@@ -741,10 +987,48 @@ def _check_total(
     findings: list[Finding],
 ) -> None:
     total = data.get("total")
-    if not isinstance(total, dict) or not _seq(total.get("bands")):
+    if not isinstance(total, dict):
         return
     method = total.get("method", "mean_of_dimensions")
+    if method not in ITEM_METHODS:
+        # No key is accepted and then ignored: these two only steer the item methods.
+        for key in ("min_answered", "min_items"):
+            if key in total:
+                findings.append(
+                    Finding(
+                        ("total", key),
+                        N_(
+                            "%(key)s applies to the item methods (mean_of_items, sum_of_items) "
+                            "only; with method %(method)s each dimension's own rule decides, "
+                            "so remove it or set it on the dimensions",
+                            key=key,
+                            method=str(method),
+                        ),
+                    )
+                )
     dims = [_map(d) for d in _seq(data.get("dimensions"))]
+    infos = [
+        scales.get(_str(_map(i).get("scale")) or "") for d in dims for i in _seq(d.get("items"))
+    ]
+    known_infos = [info for info in infos if info is not None]
+    complete = bool(infos) and len(known_infos) == len(infos)
+    if method == "mean_of_items" and complete:
+        spans = {(i.low, i.high) for i in known_infos}
+        if len(spans) > 1:
+            shown = ", ".join(f"{a} to {b}" for a, b in sorted(spans))
+            findings.append(
+                Finding(
+                    ("total", "method"),
+                    N_(
+                        "mean_of_items averages items on different scales (%(ranges)s); use "
+                        "sum_of_items or mean_of_dimensions, or put all items on one range",
+                        ranges=shown,
+                    ),
+                )
+            )
+            return
+    if not _seq(total.get("bands")):
+        return
     score_range: tuple[float, float] | None = None
     if method == "mean_of_dimensions":
         dim_ranges = [ranges.get(_str(d.get("id")) or "") for d in dims]
@@ -754,18 +1038,18 @@ def _check_total(
                 sum(r[0] for r in known) / len(known),
                 sum(r[1] for r in known) / len(known),
             )
-    elif method == "sum_of_items":
-        infos = [
-            scales.get(_str(_map(i).get("scale")) or "") for d in dims for i in _seq(d.get("items"))
-        ]
-        if infos and all(info is not None for info in infos):
-            known_infos = [info for info in infos if info is not None]
-            score_range = (
-                float(sum(i.low for i in known_infos)),
-                float(sum(i.high for i in known_infos)),
-            )
+    elif complete and method in ("sum_of_items", "sum_of_dimension_sums"):
+        score_range = (
+            float(sum(i.low for i in known_infos)),
+            float(sum(i.high for i in known_infos)),
+        )
+    elif complete and method == "mean_of_items":
+        score_range = (float(known_infos[0].low), float(known_infos[0].high))
     if score_range is not None:
         _check_bands(total.get("bands"), ("total", "bands"), score_range, findings)
+
+
+_NAMESPACE = N_("dimension and question ids share one namespace")
 
 
 def _check_other_questions(
@@ -775,7 +1059,7 @@ def _check_other_questions(
     questions: _Ids,
     findings: list[Finding],
 ) -> None:
-    namespace = "dimension and question ids share one namespace"
+    namespace = _NAMESPACE
     for qi, question in enumerate(_seq(data.get("open_questions"))):
         questions.add(_map(question).get("id"), ("open_questions", qi, "id"), findings, namespace)
     for qi, rating in enumerate(_seq(data.get("partner_ratings"))):
@@ -787,11 +1071,14 @@ def _check_other_questions(
             findings.append(Finding((*path, "scale"), _unknown_scale(scale_id, scales)))
         dim = _str(rating.get("dimension"))
         if dim is not None and dim not in ranges:
-            known = ", ".join(sorted(ranges)) or "none"
             findings.append(
                 Finding(
                     (*path, "dimension"),
-                    f"unknown dimension '{dim}' (declared dimensions: {known})",
+                    N_(
+                        "unknown dimension '%(dimension)s' (declared dimensions: %(known)s)",
+                        dimension=dim,
+                        known=", ".join(sorted(ranges)) or "-",
+                    ),
                 )
             )
 
@@ -803,8 +1090,12 @@ def _count_questions(data: dict[Any, Any], findings: list[Finding]) -> None:
         findings.append(
             Finding(
                 (),
-                f"{n} questions (items, open questions and partner "
-                f"ratings together); the limit is {MAX_QUESTIONS}",
+                N_(
+                    "%(n)s questions (items, open questions and partner ratings together); "
+                    "the limit is %(limit)s",
+                    n=n,
+                    limit=MAX_QUESTIONS,
+                ),
             )
         )
 

@@ -6,6 +6,7 @@ ignored (no mass assignment), and a radio value outside the item's options is an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,15 +16,19 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from app.forms import Form
 from app.respond.items import MISSING, AnswerSheet, Value
 from app.respond.pages import Page
+
+# The names Question.name gives answer fields (q_<item>, t_<question>, r_<item>__<partner>).
+ANSWER_FIELD = re.compile(r"^(?:q|t|r)_[a-z][a-z0-9_]*$")
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class CodeEntryForm(FlaskForm):
+class CodeEntryForm(Form):
     """The access code a respondent types, on the front page or at /r."""
 
     code = StringField(
@@ -35,7 +40,7 @@ class CodeEntryForm(FlaskForm):
     carry_page = HiddenField()
 
 
-class ResumeForm(FlaskForm):
+class ResumeForm(Form):
     """The resume code a partner-link respondent wrote down to continue their answers."""
 
     resume_code = StringField(
@@ -45,14 +50,14 @@ class ResumeForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = RadioField(
         _l("Language of the questionnaire"),
         validators=[InputRequired(_l("Please choose a language."))],
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A form with nothing but its CSRF token (submit on the review page)."""
 
 
@@ -69,11 +74,21 @@ class PageInput:
         return not self.missing and not self.invalid
 
 
+class AnswerForm(Form):
+    """The base of every page form: answers with control characters fail on their field.
+
+    Being a :class:`~app.forms.Form` is what keeps a NUL typed into an open answer out of the
+    draft: :func:`read_page` counts the field as invalid, so it is never applied to the sheet.
+    """
+
+    review = HiddenField()
+
+
 def page_form_class(page: Page, lang: str) -> type[FlaskForm]:
     """Build the form class of one page: one field per question, labels in ``lang``."""
 
-    class PageForm(FlaskForm):
-        review = HiddenField()
+    class PageForm(AnswerForm):
+        pass
 
     for question in page.questions:
         setattr(PageForm, question.name, question.unbound_field(lang))

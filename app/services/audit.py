@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
+from app.models.audit import VIA_CLI, VIA_WEB
 
 
 def record(
@@ -26,6 +28,8 @@ def record(
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "id", "") or ""),
         details={key: _jsonable(value) for key, value in details.items()},
+        # Outside a request nobody is signed in: the command line (or a job acting for it).
+        via=VIA_WEB if has_request_context() else VIA_CLI,
     )
     session.add(event)
     return event

@@ -4,7 +4,8 @@ Everything here reads the published snapshot of ``app.services.results`` and app
 anonymity rules as the pages:
 
 * **Results tables** are the snapshot's numbers only; a suppressed figure is written as the
-  text "fewer than k responses", never as a number.
+  text "fewer than k responses" (:func:`app.results.words.suppressed`, the pages' wording),
+  never as a number.
 * **Answers** (one row per response) are given only for partners that the snapshot shows and
   that have at least ``k`` responses, in random order, numbered afresh, without response ids,
   dates or languages; "don't know" is ``dk``. They are offered for closed rounds only: during
@@ -12,11 +13,15 @@ anonymity rules as the pages:
   which is what the snapshot's publication rule prevents for the figures.
 * **Comments** stand alone: no row number or other key shared with the answers file, shuffled
   on their own. A partner is named only when it is shown in the snapshot and its group reaches
-  the comment threshold (:func:`app.respond.privacy.comment_threshold`); the comments of all
+  the comment threshold (:func:`analysis.privacy.comment_groups`); the comments of all
   other partners are pooled without a label, and only when the pool reaches the threshold too.
 
 Every text cell is neutralised against spreadsheet formula injection (:func:`neutralise`);
-numbers stay numbers.
+numbers stay numbers. CSV files come in two styles (:data:`CSV_STYLES`): the standard one
+(comma, decimal point) and one that Excel set to Indonesian opens as columns (semicolon,
+decimal comma); the results tables also come as a zip with one CSV file per table. Decimals in
+CSV are written with :data:`CSV_DECIMALS` places: enough for any further computation on
+1-5 scales, and the same text whichever database or platform computed them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import io
 import math
 import random
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,15 +44,18 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.privacy import comment_groups
 from app.i18n import SECTOR_LABELS
 from app.models import Response, Round, RoundStatus, User
 from app.questionnaires import Questionnaire
 from app.respond.items import DONT_KNOW
-from app.respond.privacy import comment_threshold
+from app.results import words
+from app.results.snapshots import has_results
 from app.services.answers import answers_frame, open_answers_frame, ratings_frame
 from app.services.audit import record
 from app.services.questionnaires import definition_of
-from app.services.results import response_count, round_results_for
+from app.services.results import round_results_for
+from app.text_hygiene import neutralise_invisible
 
 Cell = str | int | float | None
 
@@ -57,11 +66,29 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00", "＝", "＋", "－",
 ESCAPE = "'"
 
 DATASETS = ("results", "answers", "comments")
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "zip", "xlsx")
+# A zip of one CSV per table only makes sense for the download made of several tables.
+MULTI_TABLE_FORMATS = frozenset({"zip"})
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+CSV_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    """How a CSV file separates fields and writes the decimal point."""
+
+    key: str
+    delimiter: str
+    decimal: str
+
+
+STANDARD_CSV = CsvStyle("standard", ",", ".")
+EXCEL_ID_CSV = CsvStyle("excel-id", ";", ",")
+CSV_STYLES = {style.key: style for style in (STANDARD_CSV, EXCEL_ID_CSV)}
 # Datasets whose rows come from individual responses: only once fieldwork is over.
 RESPONSE_LEVEL = frozenset({"answers", "comments"})
 ROW_COLUMN = "row"
@@ -107,8 +134,12 @@ def neutralise(value: Cell) -> Cell:
     """
     if isinstance(value, bool):
         raise TypeError("write booleans as words, not as cells")
-    if isinstance(value, str) and value.startswith((*FORMULA_TRIGGERS, ESCAPE)):
-        return ESCAPE + value
+    if isinstance(value, str):
+        # Bidi overrides and zero-width characters would make the cell read differently from
+        # what it holds: shown as <U+202E> in exports (see app.text_hygiene).
+        value = neutralise_invisible(value)
+        if value.startswith((*FORMULA_TRIGGERS, ESCAPE)):
+            return ESCAPE + value
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, str | int | float):
@@ -130,7 +161,8 @@ def xlsx_text(value: str) -> str:
 # --------------------------------------------------------------------------- writers
 
 
-def to_csv(tables: Sequence[Table], *, sections: bool | None = None) -> str:
+def to_csv(tables: Sequence[Table], *, sections: bool | None = None,
+           style: CsvStyle = STANDARD_CSV) -> str:
     """Write tables as RFC 4180 CSV (every cell quoted, CRLF line ends).
 
     With several tables (or ``sections=True``) each one starts with its title on a line of its
@@ -138,15 +170,46 @@ def to_csv(tables: Sequence[Table], *, sections: bool | None = None) -> str:
     """
     sections = len(tables) > 1 if sections is None else sections
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n",
+                        delimiter=style.delimiter)
     for index, table in enumerate(tables):
         if sections:
             if index:
                 writer.writerow([])
             writer.writerow([neutralise(table.title)])
         writer.writerow([neutralise(column) for column in table.columns])
-        writer.writerows([neutralise(cell) for cell in row] for row in table.rows)
+        writer.writerows([csv_cell(cell, style) for cell in row] for row in table.rows)
     return out.getvalue()
+
+
+def csv_cell(value: Cell, style: CsvStyle = STANDARD_CSV) -> Cell:
+    """A neutralised cell with decimals written to :data:`CSV_DECIMALS` places in ``style``."""
+    value = neutralise(value)
+    if isinstance(value, float):
+        text = f"{value:.{CSV_DECIMALS}f}".rstrip("0").rstrip(".")
+        text = "0" if text in {"-0", ""} else text
+        return text.replace(".", style.decimal)
+    return value
+
+
+def to_zip(tables: Sequence[Table], *, style: CsvStyle = STANDARD_CSV) -> bytes:
+    """One CSV file per table in a zip, numbered in the order of the results pages."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number, table in enumerate(tables, start=1):
+            # A fixed timestamp: the same tables always give the same bytes.
+            info = zipfile.ZipInfo(f"{number:02d}-{table.key}.csv", date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, to_csv([table], sections=False, style=style)
+                             .encode("utf-8-sig"))
+    return buffer.getvalue()
+
+
+def formats_for(dataset: str) -> tuple[str, ...]:
+    """The file formats offered for a dataset."""
+    if dataset == "results":
+        return FORMATS
+    return tuple(fmt for fmt in FORMATS if fmt not in MULTI_TABLE_FORMATS)
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
@@ -204,7 +267,7 @@ class _ResultsWriter:
         self.snapshot = snapshot
         self.lang = lang
         self.k = int(snapshot["meta"]["k"])
-        self.hidden = gettext("fewer than %(k)d responses", k=self.k)
+        self.hidden = words.suppressed(self.k)
         self.partners = {row["partner_id"]: row for row in
                          snapshot["response_counts"]["partners"]}
 
@@ -217,9 +280,7 @@ class _ResultsWriter:
 
     def text(self, value: Any) -> str:
         """A ``{"id": ..., "en": ...}`` text in the export's language."""
-        if isinstance(value, Mapping):
-            return str(value.get(self.lang) or value.get("id") or next(iter(value.values()), ""))
-        return "" if value is None else str(value)
+        return words.text(value, self.lang)
 
     def name(self, partner_id: Any) -> str:
         row = self.partners.get(partner_id)
@@ -409,13 +470,32 @@ def answers_table(session: Session, round_: Round, snapshot: Mapping[str, Any], 
         column = rating_columns.get((str(item), int(ratee)))
         if rid in cells and column is not None:
             cells[rid][column] = _answer_cell(value)
+    # Each response's scores by the questionnaire's own rules (dimensions, total, bands), so a
+    # coordinator can check any score by hand; they travel in the same shuffled row.
+    scored = questionnaire.respondent_scores(answers).set_index("response_id")
+    score_columns = [c for c in scored.columns if c not in ("round_id", "partner_id")]
+    for rid, values in zip(scored.index, scored[score_columns].itertuples(index=False),
+                           strict=True):
+        if rid in cells:
+            cells[rid].update({column: _score_cell(value)
+                               for column, value in zip(score_columns, values, strict=True)})
     (rng or random.SystemRandom()).shuffle(responses)
-    columns = (ROW_COLUMN, PARTNER_COLUMN, *item_columns, *rating_columns.values())
+    columns = (ROW_COLUMN, PARTNER_COLUMN, *item_columns, *rating_columns.values(),
+               *score_columns)
     rows: list[list[Cell]] = []
     for number, (rid, pid) in enumerate(responses, start=1):
         row = cells[rid]
         rows.append([number, names.get(pid, str(pid)), *(row.get(c) for c in columns[2:])])
     return Table("answers", "answers", columns, rows)
+
+
+def _score_cell(value: Any) -> Cell:
+    """A score (float), a band id (text) or nothing (too few answers)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return str(value)
 
 
 def _answer_cell(value: float) -> Cell:
@@ -426,15 +506,16 @@ def comments_table(session: Session, round_: Round, snapshot: Mapping[str, Any],
                    rng: random.Random | None = None) -> Table:
     """The free-text answers, shuffled, named by partner only where the group is big enough."""
     questionnaire = definition_of(round_.questionnaire_version)
-    threshold = comment_threshold(int(snapshot["meta"]["k"]))
     hidden = {row["partner_id"] for row in snapshot["response_counts"]["partners"]
               if row["suppressed"]}
     counts = dict(session.execute(
         select(Response.partner_id, func.count()).where(Response.round_id == round_.id)
         .group_by(Response.partner_id)).all())
-    named = {pid for pid, n in counts.items() if n >= threshold and pid not in hidden}
+    named_ids, pool_shown = comment_groups(
+        {pid: None if pid in hidden else n for pid, n in counts.items()},
+        sum(counts.values()), int(snapshot["meta"]["k"]))
+    named = set(named_ids)
     pooled = {pid for pid, n in counts.items() if n > 0 and pid not in named}
-    pool_shown = sum(counts[pid] for pid in pooled) >= threshold
     names = {partner.id: partner.name for partner in round_.partners}
     with force_locale(lang):
         pooled_label = gettext("Other partners, pooled")
@@ -475,9 +556,9 @@ def available(round_: Round, dataset: str) -> bool:
 
 
 def build_export(session: Session, round_: Round, dataset: str, fmt: str, lang: str, *,
-                 rng: random.Random | None = None) -> Export:
+                 rng: random.Random | None = None, style: CsvStyle = STANDARD_CSV) -> Export:
     """Make one download; raises ExportRefused when it is not available for this round."""
-    if dataset not in DATASETS or fmt not in FORMATS:
+    if dataset not in DATASETS or fmt not in formats_for(dataset):
         raise ValueError(f"unknown export {dataset!r} as {fmt!r}")
     with force_locale(lang):
         if not available(round_, dataset):
@@ -485,7 +566,7 @@ def build_export(session: Session, round_: Round, dataset: str, fmt: str, lang: 
                 gettext("Answers and comments can be downloaded once the round is closed.")
                 if round_.status is not RoundStatus.DRAFT
                 else gettext("A draft round has nothing to download yet."))
-        if response_count(session, round_) == 0:
+        if not has_results(session, round_):
             raise ExportRefused(gettext("This round has no responses yet."))
     snapshot = round_results_for(session, round_)
     if dataset == "results":
@@ -494,16 +575,23 @@ def build_export(session: Session, round_: Round, dataset: str, fmt: str, lang: 
         tables = [answers_table(session, round_, snapshot, rng=rng)]
     else:
         tables = [comments_table(session, round_, snapshot, lang, rng=rng)]
-    body = to_xlsx(tables) if fmt == "xlsx" else to_csv(tables).encode("utf-8-sig")
+    if fmt == "xlsx":
+        body = to_xlsx(tables)
+    elif fmt == "zip":
+        body = to_zip(tables, style=style)
+    else:
+        body = to_csv(tables, style=style).encode("utf-8-sig")
     rows = sum(len(table.rows) for table in tables)
-    return Export(export_filename(round_, dataset, fmt), MIMETYPES[fmt], body, rows)
+    return Export(export_filename(round_, dataset, fmt, style), MIMETYPES[fmt], body, rows)
 
 
-def export_filename(round_: Round, dataset: str, fmt: str) -> str:
+def export_filename(round_: Round, dataset: str, fmt: str,
+                    style: CsvStyle = STANDARD_CSV) -> str:
     """A file name made by the server from ids only (no user-supplied text)."""
     if dataset not in DATASETS or fmt not in FORMATS:
         raise ValueError(f"unknown export {dataset!r} as {fmt!r}")
-    return f"mitra-sehat-round-{int(round_.id)}-{dataset}.{fmt}"
+    suffix = "" if style is STANDARD_CSV or fmt == "xlsx" else f"-{style.key}"
+    return f"mitra-sehat-round-{int(round_.id)}-{dataset}{suffix}.{fmt}"
 
 
 def record_export(session: Session, user: User | None, round_: Round, dataset: str, fmt: str,

@@ -29,6 +29,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AccessCode, CodeKind, Partner, Response, Round, RoundStatus, User
+from app.models.responses import PAPER_SOURCE
 from app.services.access_codes import (
     MAX_CODES_PER_BATCH,
     format_code,
@@ -149,13 +150,20 @@ class PartnerFieldwork:
     link_uses: int
     link_capacity: int
     responses: int
+    paper_responses: int = 0  # typed in from paper forms: they used no code
 
     @property
     def response_rate(self) -> float | None:
-        """Responses per code issued; None below MIN_CODES_FOR_RATE codes."""
-        if self.codes_issued < MIN_CODES_FOR_RATE:
+        """Share of the single-use codes issued that were used.
+
+        Only codes have a known denominator: responses through a shared link or typed in from
+        paper used no code, so counting them over codes issued gave rates above 100%. None
+        below MIN_CODES_FOR_RATE codes (chance, not fieldwork) and when the partner also
+        answers through links (the rate would describe only part of its people).
+        """
+        if self.codes_issued < MIN_CODES_FOR_RATE or self.links:
             return None
-        return self.responses / self.codes_issued
+        return self.codes_used / self.codes_issued
 
 
 @dataclass(frozen=True)
@@ -179,12 +187,20 @@ def fieldwork_summary(session: Session, round_: Round) -> FieldworkSummary:
         ).where(AccessCode.round_id == round_.id).group_by(AccessCode.partner_id)
     ).all()
     codes = {row[0]: [int(value or 0) for value in row[1:]] for row in code_rows}
-    responses = dict(session.execute(
-        select(Response.partner_id, func.count()).where(Response.round_id == round_.id)
-        .group_by(Response.partner_id)).all())
+    responses: dict[int, int] = {}
+    paper: dict[int, int] = {}
+    for partner_id, source, count in session.execute(
+        select(Response.partner_id, Response.source, func.count())
+        .where(Response.round_id == round_.id)
+        .group_by(Response.partner_id, Response.source)
+    ):
+        responses[partner_id] = responses.get(partner_id, 0) + int(count)
+        if source == PAPER_SOURCE:
+            paper[partner_id] = paper.get(partner_id, 0) + int(count)
     rows = [
         PartnerFieldwork(partner, *codes.get(partner.id, [0, 0, 0, 0, 0]),
-                         responses=int(responses.get(partner.id, 0)))
+                         responses=responses.get(partner.id, 0),
+                         paper_responses=paper.get(partner.id, 0))
         for partner in round_.partners
     ]
     totals = PartnerFieldwork(
@@ -195,6 +211,7 @@ def fieldwork_summary(session: Session, round_: Round) -> FieldworkSummary:
         link_uses=sum(r.link_uses for r in rows),
         link_capacity=sum(r.link_capacity for r in rows),
         responses=sum(r.responses for r in rows),
+        paper_responses=sum(r.paper_responses for r in rows),
     )
     return FieldworkSummary(rows, totals)
 

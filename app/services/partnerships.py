@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from analysis.privacy import MIN_K
 from app.models import (
     Membership,
     Partner,
@@ -30,7 +31,8 @@ from app.models import (
 from app.services.audit import record
 from app.services.users import find_user_by_email
 
-ABSOLUTE_MIN_GROUP_SIZE = 3  # the database CHECK; configuration may only raise the floor
+# the database CHECK; configuration may only raise the floor
+ABSOLUTE_MIN_GROUP_SIZE = MIN_K
 
 
 class PartnershipError(ValueError):

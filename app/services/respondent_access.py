@@ -7,11 +7,20 @@ counts a use.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
+import json
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
 from app.models import AccessCode, CodeKind, Partner, Round, RoundStatus
@@ -92,3 +101,58 @@ def check_round_open(round_: Round, partner_id: int, today: date,
         raise AccessRefused(Refusal.CLOSED, round_, kind)
     if all(partner.id != partner_id for partner in round_.partners):
         raise AccessRefused(Refusal.PARTNER_LEFT, round_, kind)
+
+
+# --------------------------------------------------------------------------- the browser's copy
+
+_STATE_PURPOSE = b"mitra-sehat respondent state v1"
+_NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class RespondentState:
+    """What a respondent's browser carries between steps: which code, which draft, resume code."""
+
+    code_id: int
+    draft_key: str
+    resume_code: str | None = None
+
+
+@lru_cache(maxsize=8)
+def _state_cipher(secret_key: str) -> AESGCM:
+    # A key of its own, derived for this one purpose: the session signature key is not reused.
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=_STATE_PURPOSE).derive(secret_key.encode("utf-8"))
+    return AESGCM(key)
+
+
+def seal_state(secret_key: str, state: RespondentState) -> str:
+    """Encrypt and authenticate the state, so the cookie shows neither code id nor resume code.
+
+    The signed Flask session is readable by anyone holding the cookie (a shared phone, a
+    proxy log); AES-GCM makes this part opaque. A random nonce and no timestamp: the blob
+    says nothing about when it was made.
+    """
+    payload = json.dumps([state.code_id, state.draft_key, state.resume_code],
+                         separators=(",", ":")).encode("utf-8")
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _state_cipher(secret_key).encrypt(nonce, payload, _STATE_PURPOSE)
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def open_state(secret_key: str, blob: object) -> RespondentState | None:
+    """Decrypt a sealed state; None for anything missing, tampered with or malformed."""
+    if not isinstance(blob, str) or len(blob) > 1024:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(blob.encode("ascii"))
+        payload = _state_cipher(secret_key).decrypt(
+            raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _STATE_PURPOSE)
+        code_id, draft_key, resume_code = json.loads(payload)
+    except (InvalidTag, ValueError, TypeError, UnicodeError, binascii.Error):
+        return None
+    if not isinstance(code_id, int) or isinstance(code_id, bool) \
+            or not isinstance(draft_key, str) \
+            or not (resume_code is None or isinstance(resume_code, str)):
+        return None
+    return RespondentState(code_id, draft_key, resume_code)

@@ -32,13 +32,14 @@ from app.models import (
     RoundStatus,
 )
 from app.questionnaires import Questionnaire
+from app.results.rounds import closed_rounds, order_key, ordered
 from app.services.answers import answers_frame, ratings_frame
 
 ROUND = "round"
 OVER_TIME = "over_time"
 # Part of every snapshot's key: raise it when the analysis or the payload layout changes, so
 # snapshots computed by older code are not served any more.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 RANDOM_STATE = 20261123
 
 
@@ -52,6 +53,7 @@ class Inputs:
     total_bands: list[dict[str, Any]]
     labels: dict[str, dict[str, str]]
     favourable_min: float | None
+    total: dict[str, Any]  # how the total is scored (analysis.scoring.total_scores options)
 
 
 def questionnaire_inputs(questionnaires: list[Questionnaire]) -> Inputs:
@@ -60,8 +62,10 @@ def questionnaire_inputs(questionnaires: list[Questionnaire]) -> Inputs:
     bands: dict[str, list[dict[str, Any]]] = {}
     labels: dict[str, dict[str, str]] = {}
     total_bands: list[dict[str, Any]] = []
+    total: dict[str, Any] = {}
     favourable: list[float] = []
     for questionnaire in sorted(questionnaires, key=lambda q: q.version):
+        total = questionnaire.total_options()  # the newest version's rule wins, like bands
         items_frames.append(questionnaire.items_frame())
         dimension_frames.append(questionnaire.dimensions_frame())
         for dimension in questionnaire.dimensions:
@@ -80,11 +84,13 @@ def questionnaire_inputs(questionnaires: list[Questionnaire]) -> Inputs:
     dimensions = pd.concat(dimension_frames).drop_duplicates("dimension", keep="last")
     return Inputs(
         items=items.reset_index(drop=True),
-        dimensions=dimensions[["dimension", "scoring", "min_answered"]].reset_index(drop=True),
+        dimensions=dimensions[["dimension", "scoring", "min_answered", "min_items"]]
+        .reset_index(drop=True),
         bands={key: value for key, value in bands.items() if value},
         total_bands=total_bands,
         labels=labels,
         favourable_min=min(favourable) if favourable else None,
+        total=total,
     )
 
 
@@ -102,12 +108,8 @@ def rounds_before(session: Session, round_: Round, *, closed_only: bool = True) 
                                 Round.status != RoundStatus.DRAFT)
     if closed_only:
         query = query.where(Round.status == RoundStatus.CLOSED)
-    earlier = [r for r in session.scalars(query) if _order_key(r) < _order_key(round_)]
-    return sorted(earlier, key=_order_key)
-
-
-def _order_key(round_: Round) -> tuple:
-    return (round_.opens_on or round_.created_at.date(), round_.id)
+    earlier = [r for r in session.scalars(query) if order_key(r) < order_key(round_)]
+    return ordered(earlier)
 
 
 def _questionnaires(session: Session, rounds: list[Round]) -> list[Questionnaire]:
@@ -168,7 +170,7 @@ def compute_round_results(session: Session, round_: Round) -> dict[str, Any]:
         k=partnership.min_group_size, dimensions=inputs.dimensions,
         ratings=ratings if len(ratings) else None, bands=inputs.bands or None,
         total_bands=inputs.total_bands or None, favourable_min=inputs.favourable_min,
-        labels=inputs.labels, random_state=RANDOM_STATE,
+        labels=inputs.labels, random_state=RANDOM_STATE, total=inputs.total,
     )
     payload = result.to_dict()
     payload["round"] = {"id": round_.id, "name": round_.name, "status": round_.status.value,
@@ -178,8 +180,7 @@ def compute_round_results(session: Session, round_: Round) -> dict[str, Any]:
 
 def over_time_for(session: Session, partnership: Partnership) -> dict[str, Any] | None:
     """Results across the partnership's closed rounds, or None with fewer than two."""
-    rounds = sorted((r for r in partnership.rounds if r.status is RoundStatus.CLOSED),
-                    key=_order_key)
+    rounds = closed_rounds(partnership)
     if len(rounds) < 2:
         return None
     key = _cache_key(OVER_TIME, partnership, rounds)
@@ -193,6 +194,7 @@ def over_time_for(session: Session, partnership: Partnership) -> dict[str, Any] 
         k=partnership.min_group_size, round_order=round_ids, dimensions=inputs.dimensions,
         bands=inputs.bands or None, total_bands=inputs.total_bands or None,
         favourable_min=inputs.favourable_min, labels=inputs.labels, random_state=RANDOM_STATE,
+        total=inputs.total,
     )
     payload = result.to_dict()
     payload["rounds"] = [{"id": r.id, "name": r.name, "opens_on": _iso(r.opens_on)}

@@ -50,12 +50,13 @@ def pseudonym(email: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def sign_in(session: Session, email: str, password: str) -> User | None:
+def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the user when the password is right and the account active, else None.
 
     Unknown addresses and inactive accounts cost one Argon2 verification like a wrong password
     (``verify_password`` checks a dummy hash), so timing does not reveal which accounts exist.
-    A hash made with older parameters is upgraded while the plain password is at hand.
+    A hash made with older parameters is upgraded while the plain password is at hand. Nothing
+    is audited yet: with two-factor sign-in on, the password is only the first step.
     """
     user = find_user_by_email(session, email)
     stored = user.password_hash if user is not None else None
@@ -63,8 +64,24 @@ def sign_in(session: Session, email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    record(session, user.id, "user.sign_in", user)
+        session.flush()
+    return user
+
+
+def record_sign_in(session: Session, user: User, method: str = "password") -> None:
+    """Audit a completed sign-in and how the last step was passed (never the secret)."""
+    if method == "password":
+        record(session, user.id, "user.sign_in", user)
+    else:
+        record(session, user.id, "user.sign_in", user, method=method)
     session.flush()
+
+
+def sign_in(session: Session, email: str, password: str) -> User | None:
+    """Check the password and audit the sign-in, for accounts without a second factor."""
+    user = authenticate(session, email, password)
+    if user is not None:
+        record_sign_in(session, user)
     return user
 
 

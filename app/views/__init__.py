@@ -15,6 +15,7 @@ BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("reports", "/reports"),
     ("exports", "/exports"), ("api", "/api/v1"), ("tokens", "/profile/tokens"),
     ("results", "/results"),
+    ("paper", "/fieldwork"),
 )
 
 

@@ -23,9 +23,11 @@ from app.api.openapi import openapi_document
 from app.auth.access import ALL_ROLES, public
 from app.db import get_session, new_session
 from app.extensions import csrf
-from app.models import Membership, Partnership, Role, Round, RoundStatus, User
+from app.models import Membership, Partnership, Role, Round, User
+from app.results.rounds import ordered
+from app.results.snapshots import over_time_snapshot as over_time_for
+from app.results.snapshots import round_snapshot
 from app.services import api_tokens
-from app.services.results import over_time_for, response_count, round_results_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -239,20 +241,22 @@ def partnership(partnership_id: int):
 @bp.get("/partnerships/<int:partnership_id>/rounds")
 @api_token_required(*ALL_ROLES)
 def rounds(partnership_id: int):
-    ordered = sorted(g.partnership.rounds,
-                     key=lambda r: (r.opens_on or r.created_at.date(), r.id))
-    return jsonify(rounds=[_round(r) for r in ordered])
+    return jsonify(rounds=[_round(r) for r in ordered(g.partnership.rounds)])
 
 
 @bp.get("/rounds/<int:round_id>/results")
 @api_token_required(*ALL_ROLES)
 def round_results(round_id: int):
-    """The round's published snapshot, exactly as the results pages read it."""
+    """The round's published snapshot, exactly as the results pages read it.
+
+    The raw numbers: a page, the report and the slides print them rounded by
+    :class:`app.results.numbers.Numbers` (half up), so each rounds to the text shown there.
+    """
     round_: Round = g.api_round
-    db = get_session()
-    if round_.status is RoundStatus.DRAFT or response_count(db, round_) == 0:
+    results = round_snapshot(get_session(), round_)
+    if results is None:
         raise ApiError(404, "no_results", "This round has no responses yet.")
-    return jsonify(round_results_for(db, round_))
+    return jsonify(results)
 
 
 @bp.get("/partnerships/<int:partnership_id>/over-time")

@@ -9,7 +9,7 @@ transaction that outlived another connection's commit could not be turned into a
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from app.auth.access import partnership_role
@@ -36,7 +36,8 @@ def index(partnership_id: int):
     counts = {r.id: response_count(db, r) for r in rounds}
     return render_template(
         "exports/index.html", partnership=g.partnership, rounds=rounds, counts=counts,
-        datasets=service.DATASETS, formats=service.FORMATS, available=service.available,
+        datasets=service.DATASETS, formats_for=service.formats_for,
+        available=service.available, style=_style().key,
         k=g.partnership.min_group_size,
         comment_threshold=comment_threshold(g.partnership.min_group_size))
 
@@ -46,10 +47,13 @@ def index(partnership_id: int):
 @partnership_role(Role.COORDINATOR)
 def download(partnership_id: int, round_id: int, dataset: str, fmt: str):
     """Send one file as an attachment and note the download in the audit log."""
+    if fmt not in service.formats_for(dataset):
+        abort(404)
     db = get_session()
     round_ = round_or_404(round_id)
     try:
-        export = service.build_export(db, round_, dataset, fmt, str(get_locale() or "id"))
+        export = service.build_export(db, round_, dataset, fmt, str(get_locale() or "id"),
+                                      style=_style())
     except ExportRefused as error:
         flash(str(error), "warning")
         return redirect(url_for("exports.index", partnership_id=partnership_id))
@@ -58,3 +62,12 @@ def download(partnership_id: int, round_id: int, dataset: str, fmt: str):
     db.commit()
     return Response(export.body, content_type=export.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{export.filename}"'})
+
+
+def _style() -> service.CsvStyle:
+    """The CSV style asked for with ``?style=``; an unknown value is a 404, not a guess."""
+    key = request.args.get("style") or service.STANDARD_CSV.key
+    style = service.CSV_STYLES.get(key)
+    if style is None:
+        abort(404)
+    return style

@@ -20,13 +20,13 @@ from flask import (
 )
 from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import HiddenField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from app.auth.access import partnership_role
 from app.db import get_session
+from app.forms import Form
 from app.formutil import choices
 from app.i18n import LANGUAGE_NAMES
 from app.models import Partner, Role, Round, RoundStatus
@@ -40,7 +40,7 @@ bp = Blueprint("fieldwork", __name__)
 REFRESH_SECONDS = 60
 
 
-class CodesForm(FlaskForm):
+class CodesForm(Form):
     partner_id = SelectField(_l("Partner"), coerce=int)
     count = IntegerField(_l("Number of codes"), default=20,
                          validators=[InputRequired(), NumberRange(1, MAX_CODES_PER_BATCH)])
@@ -49,18 +49,18 @@ class CodesForm(FlaskForm):
     batch = HiddenField(validators=[DataRequired()])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     partner_id = SelectField(_l("Partner"), coerce=int)
     max_uses = IntegerField(_l("How many people may answer through this link"), default=30,
                             validators=[InputRequired(),
                                         NumberRange(1, service.MAX_LINK_USES)])
 
 
-class SheetCsvForm(FlaskForm):
+class SheetCsvForm(Form):
     sheet = HiddenField(validators=[DataRequired()])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Only the CSRF token: the batch is in the URL."""
 
 

@@ -1,4 +1,4 @@
-"""The front page, the language switch and the health check."""
+"""The front page, the language switch, the liveness and the readiness checks."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.access import public
-from app.db import get_session
+from app.db import discard_session, get_session
+from app.extensions import REDIS_TIMEOUTS
 from app.models import Membership, Partnership
 from app.security import safe_next
 from app.services.partnerships import can_create_partnership
@@ -53,5 +55,48 @@ def set_language():
 @bp.get("/healthz")
 @public
 def health():
+    """Liveness: the app answers and reaches its database. Redis is not needed to live."""
     get_session().execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@public
+def ready():
+    """Readiness: "ready", "degraded" (Redis away, still 200) or 503 without the database.
+
+    Degraded answers 200 on purpose: every app server shares the one Redis, so a load
+    balancer that took "degraded" servers out of rotation would turn a Redis outage, which
+    the app survives (limits count per worker, charts are drawn again), into a full outage.
+    Monitoring should alert on the body's status instead.
+    """
+    checks = {"database": _database_check(), "redis": _redis_check()}
+    if checks["database"] != "ok":
+        return {"status": "unavailable", "checks": checks}, 503
+    status = "degraded" if checks["redis"] == "unreachable" else "ready"
+    return {"status": status, "checks": checks}, 200
+
+
+def _database_check() -> str:
+    try:
+        get_session().execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        discard_session()
+        return "unreachable"
+    return "ok"
+
+
+def _redis_check() -> str:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return "not configured"
+    import redis  # only needed when REDIS_URL is set
+
+    client = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError):
+        return "unreachable"
+    finally:
+        client.close()
+    return "ok"

@@ -2,8 +2,10 @@
 
 Each report is one HTML page that prints cleanly from the browser (``report.css``) and the
 same template rendered to PDF on the server (:mod:`app.services.pdf`). Everything printed
-comes from the published snapshots (:mod:`app.services.reports`). Coordinators, facilitators
-and observers of the partnership may read them, as they may read the results pages.
+comes from the published snapshots, laid out by the presentation layer (:mod:`app.results`,
+through :mod:`app.services.reports`) and printed with the same macros as the results pages.
+Coordinators, facilitators and observers of the partnership may read them, as they may read
+the results pages.
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ from werkzeug.utils import secure_filename
 from app.auth.access import partnership_role
 from app.db import get_session
 from app.models import Role, Round, RoundStatus
+from app.results.templating import display_context
 from app.services.reports import (
-    Formatter,
     OverTimeReport,
     RoundReport,
     over_time_report,
-    over_time_snapshot,
+    over_time_snapshot_for_report,
     round_report,
-    round_snapshot,
+    round_snapshot_for_report,
 )
 from app.views.admin._helpers import round_or_404
 
@@ -59,14 +61,15 @@ def download_name(*parts: str) -> str:
 
 def _render_round(round_: Round, report: RoundReport, *, for_pdf: bool) -> str:
     return render_template("reports/round.html", partnership=g.partnership, round=round_,
-                           report=report, results=report.results,
-                           fmt=Formatter(report.language), for_pdf=for_pdf)
+                           report=report, results=report.results, for_pdf=for_pdf,
+                           **report.panels, ctx=report.view, k=report.k,
+                           **display_context(report.language))
 
 
 def _render_over_time(report: OverTimeReport, *, for_pdf: bool) -> str:
     return render_template("reports/over_time.html", partnership=g.partnership, report=report,
-                           results=report.results, fmt=Formatter(report.language),
-                           for_pdf=for_pdf)
+                           results=report.results, for_pdf=for_pdf, **report.panels,
+                           k=report.k, **display_context(report.language))
 
 
 def _pdf_response(key: str, html: Callable[[], str], filename: str) -> Response:
@@ -98,7 +101,7 @@ def round_report_pdf(partnership_id: int, round_id: int):
     The report and its charts are built only when the PDF is not in the cache yet.
     """
     round_ = _reported_round(round_id)
-    snapshot = round_snapshot(get_session(), g.partnership, round_)
+    snapshot = round_snapshot_for_report(get_session(), g.partnership, round_)
     if not snapshot.has_results:
         flash(_("This round has no results to print yet."), "info")
         return redirect(url_for("reports.round", partnership_id=partnership_id,
@@ -120,7 +123,7 @@ def over_time_page(partnership_id: int):
 @partnership_role(*READERS)
 def over_time_pdf(partnership_id: int):
     """The over-time report as a PDF made on the server (cached like the round report)."""
-    snapshot = over_time_snapshot(get_session(), g.partnership)
+    snapshot = over_time_snapshot_for_report(get_session(), g.partnership)
     if not snapshot.has_results:
         flash(_("A report over time needs at least two closed rounds."), "info")
         return redirect(url_for("reports.over_time", partnership_id=partnership_id))

@@ -23,7 +23,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -45,7 +45,7 @@ from app.respond.forms import (
     sheet_formdata,
 )
 from app.respond.items import AnswerSheet
-from app.respond.limits import code_entry_limit, mark_failed_attempt
+from app.respond.limits import TooManyAttempts, check_entry_open, count_wrong_guess
 from app.respond.pages import Page, PagePlan
 from app.respond.privacy import privacy_notice
 from app.respond.redact import install_request_log_filter
@@ -61,16 +61,19 @@ from app.services.respondent_access import (
     AccessRefused,
     Refusal,
     RespondentAccess,
+    RespondentState,
     access_by_code,
     access_by_id,
     access_by_link,
     local_today,
+    open_state,
+    seal_state,
 )
 from app.services.submissions import AlreadySubmitted, Incomplete, plan_for, submit_response
 
 bp = Blueprint("respond", __name__)
 
-STATE = "respondent"  # session key: {"code": id, "key": draft key hash, "resume": code|None}
+STATE = "respondent"  # session key: a sealed RespondentState, opaque to whoever reads the cookie
 DONE = "respondent_done"  # set after a submission, so a repeated Submit is recognised
 _ANSWER_FIELD = re.compile(r"^(?:q|t|r)_[a-z][a-z0-9_]*$")
 _MAX_CARRIED = 500
@@ -111,7 +114,13 @@ def _today() -> date:
 
 def _begin(access: RespondentAccess, draft_key: str, resume_code: str | None = None) -> None:
     session.pop(DONE, None)
-    session[STATE] = {"code": access.code.id, "key": draft_key, "resume": resume_code}
+    session[STATE] = seal_state(current_app.config["SECRET_KEY"],
+                                RespondentState(access.code.id, draft_key, resume_code))
+
+
+def _state() -> RespondentState | None:
+    """The respondent state from the cookie; None if absent, tampered with or from another key."""
+    return open_state(current_app.config["SECRET_KEY"], session.get(STATE))
 
 
 def _languages(questionnaire: Questionnaire) -> list[str]:
@@ -120,12 +129,12 @@ def _languages(questionnaire: Questionnaire) -> list[str]:
 
 
 def _flow() -> Flow:
-    state = session.get(STATE)
-    if not isinstance(state, dict) or not isinstance(state.get("code"), int):
+    state = _state()
+    if state is None:
         raise SessionExpired()
     db = get_session()
-    access = access_by_id(db, state["code"], _today())
-    draft = find_draft(db, str(state.get("key")))
+    access = access_by_id(db, state.code_id, _today())
+    draft = find_draft(db, state.draft_key)
     if draft is not None and (draft.round_id != access.round.id
                               or draft.partner_id != access.partner.id):
         draft = None
@@ -134,7 +143,7 @@ def _flow() -> Flow:
     current = session.get("lang")
     lang = current if current in offered else offered[0]
     sheet = AnswerSheet.from_json(draft.data) if draft is not None else AnswerSheet()
-    return Flow(access, plan, str(state.get("key")), state.get("resume"), draft, sheet, lang)
+    return Flow(access, plan, state.draft_key, state.resume_code, draft, sheet, lang)
 
 
 def _save(flow: Flow, page: int) -> None:
@@ -226,18 +235,18 @@ def _already_submitted():
 
 @bp.route("/r", methods=["GET", "POST"])
 @public
-@code_entry_limit
 def start():
     """Enter an access code; also where an expired session sends its carried answers."""
     form = CodeEntryForm()
     if form.validate_on_submit():
         db = get_session()
+        check_entry_open()
         try:
             access = access_by_code(db, form.code.data, _today())
         except AccessRefused as refused:
             if refused.reason is not Refusal.UNKNOWN:
                 raise
-            mark_failed_attempt()
+            count_wrong_guess()
             form.code.errors.append(_("We do not know this code. Please check it and try "
                                       "again."))
             return _render_start(form, status=422)
@@ -254,8 +263,7 @@ def start():
 
 def _render_start(form: CodeEntryForm, status: int = 200, notice: str | None = None):
     current = None
-    state = session.get(STATE)
-    if isinstance(state, dict) and not form.is_submitted():
+    if STATE in session and not form.is_submitted():
         try:
             current = _flow()
         except (SessionExpired, AccessRefused):
@@ -269,14 +277,14 @@ def _render_start(form: CodeEntryForm, status: int = 200, notice: str | None = N
 
 @bp.get("/r/<code>")
 @public
-@code_entry_limit
 def with_code(code: str):
     """A printed QR code: swap the code for session state, then drop it from the URL."""
+    check_entry_open()
     try:
         access = access_by_code(get_session(), code, _today())
     except AccessRefused as refused:
         if refused.reason is Refusal.UNKNOWN:
-            mark_failed_attempt()
+            count_wrong_guess()
         raise
     _begin(access, draft_key_for_code(code))
     return redirect(_resume_url(_flow()), 303)
@@ -284,18 +292,18 @@ def with_code(code: str):
 
 @bp.get("/l/<token>")
 @public
-@code_entry_limit
 def with_link(token: str):
     """A partner link shared by many: each respondent gets a resume code of their own."""
+    check_entry_open()
     try:
         access = access_by_link(get_session(), token, _today())
     except AccessRefused as refused:
         if refused.reason is Refusal.UNKNOWN:
-            mark_failed_attempt()
+            count_wrong_guess()
         raise
-    state = session.get(STATE)
-    if isinstance(state, dict) and state.get("code") == access.code.id and state.get("resume"):
-        resume_code = str(state["resume"])  # the same browser coming back through the link
+    state = _state()
+    if state is not None and state.code_id == access.code.id and state.resume_code:
+        resume_code = state.resume_code  # the same browser coming back through the link
     else:
         resume_code = new_resume_code()
     _begin(access, draft_key_for_resume(resume_code), resume_code)
@@ -304,7 +312,6 @@ def with_link(token: str):
 
 @bp.route("/r/resume", methods=["GET", "POST"])
 @public
-@code_entry_limit
 def resume():
     """Continue earlier answers given through a partner link, with the resume code."""
     flow = _flow()
@@ -312,12 +319,13 @@ def resume():
         abort(404)
     form = ResumeForm()
     if form.validate_on_submit():
+        check_entry_open()
         code = normalise_code(form.resume_code.data)
         key = draft_key_for_resume(code)
         draft = find_draft(get_session(), key)
         if draft is None or draft.round_id != flow.access.round.id \
                 or draft.partner_id != flow.access.partner.id:
-            mark_failed_attempt()
+            count_wrong_guess()
             form.resume_code.errors.append(
                 _("We found no saved answers for this resume code. Please check it and try "
                   "again."))
@@ -521,6 +529,31 @@ def refused(error: AccessRefused):
         "respond/problem.html", reason=error.reason.value, title=title, message=message,
         form=CodeEntryForm(formdata=None),
     ), _REFUSAL_STATUS[error.reason]
+
+
+@bp.errorhandler(TooManyAttempts)
+def too_many_attempts(error: TooManyAttempts):
+    """Ask to wait, naming no one; a code form only while codes are still being checked."""
+    minutes = max(1, (error.retry_after + 59) // 60)
+    if error.paused:
+        title = _("Code entry is paused for a while")
+        message = ngettext(
+            "Many codes that do not exist were tried, so codes are not checked for now. "
+            "Please try again in %(num)d minute. Saved answers are kept.",
+            "Many codes that do not exist were tried, so codes are not checked for now. "
+            "Please try again in %(num)d minutes. Saved answers are kept.", minutes)
+    else:
+        title = _("Too many attempts")
+        message = ngettext(
+            "This code is not known, and many unknown codes were tried from your network. "
+            "Please check your code and wait %(num)d minute before trying again.",
+            "This code is not known, and many unknown codes were tried from your network. "
+            "Please check your code and wait %(num)d minutes before trying again.", minutes)
+    response = current_app.make_response((render_template(
+        "respond/too_many.html", title=title, message=message, paused=error.paused,
+        form=CodeEntryForm(formdata=None)), 429))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @bp.errorhandler(SessionExpired)

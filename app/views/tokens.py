@@ -10,12 +10,13 @@ from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import HiddenInput
 
 from app.auth.access import staff_required
 from app.db import get_session
+from app.forms import Form
 from app.formutil import choices
 from app.services import api_tokens as service
 from app.services.api_tokens import TokenError
@@ -32,14 +33,16 @@ EXPIRY_CHOICES = (
 )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(),
                                                Length(max=service.MAX_NAME_LENGTH)])
     expires = SelectField(_l("Expires"), choices=choices(EXPIRY_CHOICES), default="90")
 
 
-class RevokeForm(FlaskForm):
-    token_id = IntegerField(validators=[InputRequired()])
+class RevokeForm(Form):
+    # Drawn as a hidden input beside each token's button (so a bad value is refused, with a
+    # message, by app.request_hygiene rather than by a field error nobody would see).
+    token_id = IntegerField(validators=[InputRequired()], widget=HiddenInput())
 
 
 def _expiry(choice: str, today: date) -> date | None:

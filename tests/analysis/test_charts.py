@@ -30,6 +30,7 @@ from analysis.charts import (
     DEFAULT_LABELS,
     OKABE_ITO,
     chart_alt_text,
+    contrast_ratio,
     diverging_likert_chart,
     heatmap_chart,
     heatmap_chart_inputs,
@@ -40,7 +41,9 @@ from analysis.charts import (
     rating_matrix_chart,
     rating_matrix_chart_inputs,
     score_chart_inputs,
+    text_colour_on,
 )
+from analysis.language import format_number
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 BANDS = [
@@ -239,6 +242,65 @@ def test_heatmap_colours_are_fixed_to_the_scale_and_text_contrasts():
     ink = {t.get_text(): to_hex(t.get_color()) for t in fig.axes[0].texts}
     assert ink["1.0"] == "#ffffff" and ink["5.0"] == "#ffffff"  # dark ends: white text
     assert ink["3.0"] != "#ffffff"  # the pale midpoint: dark text
+
+
+def test_contrast_ratio_matches_the_wcag_definition():
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#FFFFFF", "#FFFFFF") == pytest.approx(1.0)
+    assert contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)  # WebAIM
+
+
+@pytest.mark.parametrize("palette", ["RdBu"])
+def test_every_colour_of_the_palette_gets_text_of_at_least_4_5_to_1(palette):
+    """All 256 colours a cell can take (the colour map's table), and the Likert fills."""
+    cmap = matplotlib.colormaps[palette]
+    colours = [cmap(i) for i in range(cmap.N)]
+    worst = min(colours, key=lambda c: contrast_ratio(text_colour_on(c), c))
+    assert contrast_ratio(text_colour_on(worst), worst) >= 4.5, to_hex(worst)
+
+
+@pytest.mark.parametrize("value", [1.7, 1.75, 4.35, 4.4])
+def test_heatmap_text_on_a_mid_tone_cell_reaches_4_5_to_1(value):
+    """Dark ink on a mid blue (4.35 on 1-5) read 4.1:1 before the colour was picked by ratio."""
+    fig = heatmap_chart([[value]], row_labels=["A"], col_labels=["x"], scale_min=1,
+                        scale_max=5, suppressed_label="-", n=[[12]])
+    cells = next(c for c in fig.axes[0].collections
+                 if isinstance(c, PolyCollection) and not c.get_hatch())
+    fill = cells.get_facecolors()[0]
+    for text in fig.axes[0].texts:
+        assert contrast_ratio(text.get_color(), fill) >= 4.5, (value, text.get_text())
+
+
+def _overlapping_texts(fig: Figure) -> list[tuple[str, str]]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for ax in fig.axes for t in ax.texts if t.get_text()]
+    return [(a.get_text(), b.get_text()) for i, a in enumerate(texts) for b in texts[i + 1:]
+            if a.get_window_extent(renderer).overlaps(b.get_window_extent(renderer))]
+
+
+@pytest.mark.parametrize("label", ["A", "Dinas Kesehatan Kabupaten Sumba Barat Daya dan "
+                                        "Kelompok Kerja Kesehatan Ibu dan Anak"])
+@pytest.mark.parametrize("scale", [(1, 5), (0, 10)])
+def test_score_values_never_run_into_their_n(label, scale):
+    """Long partner names narrow the axes; the bold value used to overlap "n = 31234"."""
+    rows = [{"label": label, "mean": 3.85, "ci_low": 3.2, "ci_high": 4.1, "n": 1234},
+            {"label": "Kemitraan", "mean": 10.0 if scale[1] == 10 else 4.0, "n": 31234,
+             "overall": True}]
+    fig = partner_scores_chart(rows, scale_min=scale[0], scale_max=scale[1])
+    assert _overlapping_texts(fig) == []
+
+
+@pytest.mark.parametrize("value", [3.25, 3.35, 3.45, 2.05, 4.15, 1.55])
+def test_chart_numbers_round_half_up_like_the_sentences(value):
+    """One rounding rule: the chart prints what format_number prints (3.25 -> 3.3, not 3.2)."""
+    fig = partner_scores_chart([{"label": "A", "mean": value}], scale_min=1, scale_max=5,
+                               labels={"decimal": ","})
+    printed = [t.get_text() for t in fig.axes[0].texts]
+    assert format_number(value, "id") in printed, printed
 
 
 def test_heatmap_one_cell_and_all_equal():
@@ -483,7 +545,8 @@ def test_alt_text_for_scores_lists_values_and_never_a_hidden_number():
                           {"suppressed": "kurang dari 5 jawaban", "decimal": ","},
                           scale_min=1, scale_max=5, bands=BANDS, title="Kesetaraan")
     assert text.startswith("Kesetaraan. Mean scores on a 1 to 5 scale")
-    assert "Dinas Kesehatan 3,9 (3,5\u20134,2, n = 14)" in text
+    # ci_low 3.55 rounds half up, as in the sentences (f"{3.55:.1f}" would print 3.5)
+    assert "Dinas Kesehatan 3,9 (3,6\u20134,2, n = 14)" in text
     assert "Yayasan Sehat kurang dari 5 jawaban" in text
     assert "4,9" not in text and "n = 3" not in text
 

@@ -40,7 +40,8 @@ def _msg(case: dict, key: str) -> str:
 @pytest.mark.parametrize("example", ["example_1", "example_2_ties"])
 def test_kruskal_wallis_c09_scipy_examples(case, tolerance, example):
     c09 = case("C09")
-    out = kruskal_wallis(_long(c09["data"][example]), "score", "partner_id").iloc[0]
+    data = _long(c09["data"][example])
+    out = kruskal_wallis(data, "score", "partner_id", method="asymptotic").iloc[0]
     expected = c09["expected"][example]
     tol = tolerance(c09, example)
     assert out["h"] == pytest.approx(expected["H"], abs=tol), _msg(c09, f"{example} H")
@@ -51,7 +52,8 @@ def test_kruskal_wallis_c09_scipy_examples(case, tolerance, example):
 @pytest.mark.parametrize("case_id", ["C10", "C11"])
 def test_kruskal_wallis_h_p_epsilon_squared(case, tolerance, case_id):
     ref = case(case_id)
-    out = kruskal_wallis(_long(ref["data"]), "score", "partner_id").iloc[0]
+    out = kruskal_wallis(_long(ref["data"]), "score", "partner_id", method="asymptotic").iloc[0]
+    assert out["p_method"] == "asymptotic" and out["n_resamples"] == 0
     for key, column in [("H", "h"), ("p", "p_value"), ("epsilon_squared", "epsilon_squared")]:
         expected = ref["expected"][key]
         assert out[column] == pytest.approx(expected, abs=tolerance(ref, key)), _msg(ref, key)
@@ -193,8 +195,12 @@ def test_mann_whitney_permutation_is_the_exact_conditional_test_on_ties():
     assert res.p_value == pytest.approx(_brute_force_mwu_p(x, y), abs=1e-12)
 
 
-def test_mann_whitney_auto_uses_asymptotic_on_ties_and_exact_refuses_them():
-    assert mann_whitney([1, 2, 2, 3], [3, 4, 5]).method == "asymptotic"
+def test_mann_whitney_auto_uses_the_permutation_test_on_ties_and_exact_refuses_them():
+    res = mann_whitney([1, 2, 2, 3], [3, 4, 5])
+    assert (res.method, res.p_method, res.n_resamples) == ("permutation", "exact", 35)
+    assert res.p_value == pytest.approx(_brute_force_mwu_p([1, 2, 2, 3], [3, 4, 5]), abs=1e-12)
+    big = mann_whitney(np.arange(31) % 5, np.arange(31) % 4)  # every group above 30: normal
+    assert (big.method, big.p_method, big.n_resamples) == ("asymptotic", "asymptotic", 0)
     with pytest.raises(ValueError, match="no tied values"):
         mann_whitney([1, 2, 2, 3], [3, 4, 5], method="exact")
 
@@ -232,7 +238,8 @@ def _two_dimension_scores(case) -> pd.DataFrame:
 
 def test_compare_partners_kruskal_rows_and_holm_across_dimensions(case):
     c10, c11 = case("C10"), case("C11")
-    out = compare_partners(_two_dimension_scores(case), min_n=4).set_index("dimension")
+    scores = _two_dimension_scores(case)
+    out = compare_partners(scores, min_n=4, method="asymptotic").set_index("dimension")
     eq, own = out.loc["equality"], out.loc["ownership"]
     assert eq["test"] == "kruskal_wallis" and eq["effect_size_name"] == "epsilon_squared"
     assert eq["statistic"] == pytest.approx(c11["expected"]["H"], abs=1e-6), _msg(c11, "H")
@@ -245,7 +252,8 @@ def test_compare_partners_kruskal_rows_and_holm_across_dimensions(case):
 
 
 def test_compare_partners_bh_option(case):
-    out = compare_partners(_two_dimension_scores(case), min_n=4, p_adjust="bh")
+    scores = _two_dimension_scores(case)
+    out = compare_partners(scores, min_n=4, p_adjust="bh", method="asymptotic")
     c10, c11 = case("C10"), case("C11")
     eq = out.set_index("dimension").loc["equality"]
     # BH with m = 2: the smaller p is multiplied by 2/1, capped by the larger p.

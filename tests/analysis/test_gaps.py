@@ -61,10 +61,19 @@ def test_monte_carlo_p_agrees_with_complete_enumeration():
     null = np.abs(sums / 8 - (values.sum() - sums) / 8)
     exact = np.mean(null >= observed - 1e-12)
 
-    row = perception_gaps(_frame({"a": list(a), "b": list(b)}), n_permutations=1999).iloc[0]
+    frame = _frame({"a": list(a), "b": list(b)})
+    row = perception_gaps(frame, n_permutations=1999, max_arrangements=0).iloc[0]
     assert not row["exact"] and row["n_permutations"] == 1999
+    assert row["p_method"] == "monte_carlo"
     se = np.sqrt(exact * (1 - exact) / 1999)
     assert abs(row["p_value"] - exact) < 4 * se + 1 / 2000
+    p = row["p_value"]
+    assert row["p_mc_se"] == pytest.approx(np.sqrt(p * (1 - p) / 1999))
+    # 12,870 assignments are within the default cut-off: enumerated, the p-value is exact.
+    full = perception_gaps(frame, n_permutations=1999).iloc[0]
+    assert bool(full["exact"]) and full["n_permutations"] == 12870
+    assert full["p_method"] == "exact" and np.isnan(full["p_mc_se"])
+    assert full["p_value"] == pytest.approx(exact, abs=1e-12)
 
 
 def test_hypergeometric_sampler_agrees_with_complete_enumeration():
@@ -75,7 +84,7 @@ def test_hypergeometric_sampler_agrees_with_complete_enumeration():
     observed = abs(np.mean(a) - np.mean(b))
     sums = np.array([values[list(s)].sum() for s in itertools.combinations(range(16), 8)])
     exact = np.mean(np.abs(sums / 8 - (values.sum() - sums) / 8) >= observed - 1e-12)
-    row = perception_gaps(_frame({"a": a, "b": b}), n_permutations=4999).iloc[0]
+    row = perception_gaps(_frame({"a": a, "b": b}), n_permutations=4999, max_arrangements=0).iloc[0]
     assert not row["exact"]
     se = np.sqrt(exact * (1 - exact) / 4999)
     assert abs(row["p_value"] - exact) < 4 * se + 1 / 5000

@@ -1196,3 +1196,28 @@ def test_property_rating_asymmetry(ab, ba, n, p, item, names):
     check_plain(out)
     if min(n) < 5 or (p is not None and math.isnan(p)):
         assert is_too_few(out)
+
+
+# ----------------------------------------------------------------------------- one rounding rule
+
+
+@pytest.mark.parametrize(("value", "decimals", "expected"), [
+    (3.25, 1, "3.3"), (3.35, 1, "3.4"), (2.675, 2, "2.68"), (-3.25, 1, "-3.3"),
+    (-0.04, 1, "0.0"), (0.125, 2, "0.13"), (4.0, 1, "4.0"),
+])
+def test_round_half_up_is_the_rule_of_format_number(value, decimals, expected):
+    from analysis.language import format_number, round_half_up
+
+    assert str(round_half_up(value, decimals)) == expected
+    assert format_number(value, "en", decimals) == expected
+    assert format_number(value, "id", decimals) == expected.replace(".", ",")
+
+
+def test_p_value_parts_are_what_format_p_prints():
+    from analysis.language import format_p, p_value_parts
+
+    for p in (0.0, 0.0004, 0.001, 0.0042, 0.0095, 0.01, 0.125, 0.5, 1.0):
+        relation, value = p_value_parts(p)
+        assert format_p(p, "en") == f"p {relation} {value}"
+    with pytest.raises(ValueError):
+        p_value_parts(1.5)

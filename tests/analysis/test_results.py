@@ -432,7 +432,7 @@ def test_large_difference_is_found_with_small_p(result_dict):
     eq = next(r for r in result_dict["partner_differences"] if r["dimension"] == "eq")
     assert eq["test"] == "kruskal_wallis"
     assert set(eq["groups"]) == {"A", "B", "C", "E"}
-    assert eq["p_adjusted"] < 1e-4 and eq["effect_size"] > 0.14
+    assert eq["p_adjusted"] < 1e-3 and eq["effect_size"] > 0.14
     pairs = [p for p in eq["pairs"] if "A" in (p["group_a"], p["group_b"])]
     assert len(pairs) == 3 and all(p["p_adjusted"] < 0.01 for p in pairs)
     assert "Partners see Equality differently" in eq["sentence"]["en"]
@@ -487,7 +487,7 @@ def test_rating_matrix_and_asymmetry(answers, result_dict):
     assert (pair["rater"], pair["ratee"]) == ("A", "B")
     assert pair["difference"] <= -ASYMMETRY_MIN_POINTS
     assert pair["difference"] == pytest.approx(pair["mean_ab"] - pair["mean_ba"])
-    assert pair["p_adjusted"] < 0.001
+    assert pair["p_adjusted"] < 0.005
     assert "Dinas Kesehatan rates Puskesmas" in pair["sentence"]["en"]
 
 

@@ -180,7 +180,7 @@ def _check_headers(response, visitor: str, rule: tuple) -> None:
     assert "default-src 'self'" in headers.get("Content-Security-Policy", "")
     assert headers.get("X-Content-Type-Options") == "nosniff"
     assert headers.get("X-Frame-Options") == "DENY"
-    assert headers.get("Referrer-Policy") == "no-referrer"
+    assert headers.get("Referrer-Policy") == "same-origin"
     if visitor != "anonymous" and response.mimetype == "text/html":
         assert headers.get("Cache-Control") == "no-store", "staff pages must not be cached"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,110 @@ def test_item_frames_match_the_files(kemitraan: Questionnaire) -> None:
     assert frame["item_id"].is_unique
     assert set(frame.loc[frame["reverse"], "item_id"]) == {"kes7", "tra7", "man7", "rm7"}
     assert (frame["scale_min"] == 1).all() and (frame["scale_max"] == 5).all()
+
+
+# --------------------------------------------------------------------------- nothing changed
+# Issue 10 added total methods, min_items, gapped bands and respondent-level scores. For the
+# two bundled questionnaires no number may change: the stored versions keep their content hash
+# (so `questionnaire import` on an existing database is not refused), and every score and band
+# equals what the rules before the change give, written out here by hand as they were.
+
+HASHES_BEFORE_ISSUE_10 = {
+    "kemitraan-sehat.v1.yaml": "059be17db47766ed33dc7bffcf7c848834327d36ec6160fd7592479f80ffe617",
+    "pendampingan.v1.yaml": "7ee4c4bfe53c0bd0b37ea6f7eb79fe5222be6fbb755d83c42912706ca804eb4c",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HASHES_BEFORE_ISSUE_10))
+def test_bundled_content_hash_is_unchanged(name: str) -> None:
+    assert load_questionnaire(FOLDER / name).content_hash() == HASHES_BEFORE_ISSUE_10[name]
+
+
+def _legacy_band(bands: tuple[Any, ...], score: float) -> str | None:
+    """The band rule before issue 10: shared edges, [min, max), the top band closed."""
+    if math.isnan(score):
+        return None
+    score = round(score, 9)
+    for index, band in enumerate(bands):
+        top = index == len(bands) - 1
+        if band.min <= score < band.max or (top and score == band.max):
+            return band.id
+    return None
+
+
+def _legacy_scores(q: Questionnaire, answers: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Scores before issue 10: mean of answered reverse-coded items when at least
+    max(min(2, m), ceil(0.5 m)) are answered; the total the mean of all dimensions."""
+    out: dict[str, Any] = {}
+    for rid, values in answers.items():
+        dims = []
+        for dim in q.dimensions:
+            scale = q.scale(dim.items[0].scale)
+            got = []
+            for item in dim.items:
+                x = values.get(item.id, math.nan)
+                if not math.isnan(x):
+                    got.append(scale.min_value + scale.max_value - x if item.reverse else x)
+            m = len(dim.items)
+            needed = max(min(2, m), math.ceil(0.5 * m - 1e-9), 1)
+            score = sum(got) / len(got) if len(got) >= needed else math.nan
+            dims.append(score)
+            out[(rid, dim.id)] = (score, _legacy_band(dim.bands, score))
+        total = math.nan if any(math.isnan(d) for d in dims) else sum(dims) / len(dims)
+        out[(rid, "total")] = (total, _legacy_band(q.total.bands if q.total else (), total))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(HASHES_BEFORE_ISSUE_10))
+def test_bundled_scores_and_bands_are_unchanged_on_seeded_answers(name: str) -> None:
+    import pandas as pd
+
+    from analysis.scoring import respondent_scores
+
+    q = load_questionnaire(FOLDER / name)
+    rng = np.random.default_rng(20261203)
+    answers: dict[str, dict[str, float]] = {}
+    for r in range(400):
+        # A mix of complete, gappy and nearly empty respondents, "don't know" as missing.
+        skip = rng.choice([0.0, 0.2, 0.5, 0.8])
+        level = rng.uniform(1.2, 5.0)  # each respondent leans somewhere on the scale
+        answers[f"r{r:03d}"] = {
+            item.id: (
+                math.nan
+                if rng.random() < skip
+                else float(np.clip(np.rint(rng.normal(level, 0.7)), 1, 5))
+            )
+            for item in q.items
+        }
+    frame = pd.DataFrame(
+        [(rid, 1, f"p{int(rid[1:]) % 5}", item, value)
+         for rid, values in answers.items() for item, value in values.items()],
+        columns=["response_id", "round_id", "partner_id", "item_id", "value"],
+    )
+    bands = {d.id: [{"label": b.id, "min": b.min, "max": b.max} for b in d.bands]
+             for d in q.dimensions}
+    assert q.total is not None
+    new = respondent_scores(
+        frame, q.items_frame(), q.dimensions_frame(), total=q.total_options(), bands=bands,
+        total_bands=[{"label": b.id, "min": b.min, "max": b.max} for b in q.total.bands],
+    ).set_index("response_id")
+    old = _legacy_scores(q, answers)
+    changed = []
+    for (rid, key), (score, band) in old.items():
+        column, band_column = ("total", "total_band") if key == "total" else (
+            f"score_{key}", f"band_{key}")
+        got, got_band = new.loc[rid, column], new.loc[rid, band_column]
+        same = (math.isnan(score) and math.isnan(got)) or abs(got - score) < 1e-12
+        if not same or got_band != band:
+            changed.append((rid, key, score, got, band, got_band))
+    assert not changed, changed[:5]
+    # The seed gives every case: scored and unscored dimensions, and totals in each band.
+    assert new["total"].isna().any() and new["total"].notna().any()
+    assert set(new["total_band"].dropna()) == {"masalah", "perlu_perhatian", "kekuatan"}
+
+
+def test_bundled_band_edges_are_banded_as_before(kemitraan: Questionnaire) -> None:
+    assert kemitraan.total is not None
+    for score in (1.0, 2.999, 3.0, 3.5, 3.999999, 4.0, 5.0, 0.99, 5.01, 3.9999999999999996):
+        new = kemitraan.total.band_for(score)
+        assert (new.id if new else None) == _legacy_band(kemitraan.total.bands, score), score

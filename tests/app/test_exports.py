@@ -19,12 +19,14 @@ from app.services.exports import (
     Table,
     answers_table,
     comments_table,
+    csv_cell,
     neutralise,
     restore,
     to_csv,
     to_xlsx,
     xlsx_text,
 )
+from app.text_hygiene import neutralise_invisible
 from tests.app.export_helpers import ITEMS, RATING, build_results_world, reading, snapshot_of
 from tests.app.staff_helpers import db, rows, signed_in_client
 
@@ -105,8 +107,10 @@ def test_results_csv_writes_hidden_figures_as_text_and_shown_ones_from_the_snaps
     for partner in equality["partners"]:
         if not partner["suppressed"]:
             row = by_partner[(equality["label"]["en"], partner["name"])]
-            assert float(row[header.index("Mean")]) == partner["mean"]
-            assert float(row[header.index("CI low")]) == partner["ci_low"]
+            # CSV decimals are written to CSV_DECIMALS places (app.services.exports.csv_cell)
+            assert float(row[header.index("Mean")]) == pytest.approx(partner["mean"], abs=5e-5)
+            assert float(row[header.index("CI low")]) == pytest.approx(partner["ci_low"],
+                                                                       abs=5e-5)
     assert set(blocks) >= {"Responses", "Scores", "Partner differences", "Perception gaps",
                            "Agreement within partners", "Reliability"}
 
@@ -173,7 +177,9 @@ def test_answers_hold_only_shown_partners_shuffled_without_response_ids(app):
     body = response.data.decode("utf-8-sig")
     for response_id in rows(app, select(Response.id)):
         assert response_id not in body
-    cells = {cell for row in data for cell in row[2:]}
+    answer_columns = [i for i, name in enumerate(header)
+                      if i >= 2 and not name.startswith(("score_", "band_", "total"))]
+    cells = {row[i] for row in data for i in answer_columns}
     assert "dk" in cells and cells <= {"", "dk", "1", "2", "3", "4"}
 
 
@@ -273,12 +279,14 @@ def test_comments_file_shares_no_key_with_the_answers_file(app):
 
 
 TEXT_CELLS = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
-    ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "\x00x", "'=x", "''", "＝1", "=", "'"])
+    ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "\x00x", "'=x", "''", "＝1", "=", "'",
+     "\u202e=1", "=\u200b1", "\u2066x\u2069"])
 
 
 def _assert_safe(cell: str, original: str) -> None:
     assert not cell.startswith(FORMULA_TRIGGERS), repr(cell)
-    assert restore(cell) == original
+    # Bidi controls and zero-width characters come back as visible <U+202E> tags.
+    assert restore(cell) == neutralise_invisible(original)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -295,7 +303,9 @@ def test_csv_text_cells_never_start_a_formula_and_round_trip(texts, numbers):
     for cell, original in zip(row[1:1 + len(texts)], texts, strict=True):
         _assert_safe(cell, original)
     for cell, number in zip(row[1 + len(texts):], numbers, strict=True):
-        assert cell == str(number)  # numbers are never prefixed, negative ones included
+        # numbers are never prefixed, negative ones included; decimals to CSV_DECIMALS places
+        assert cell == (str(number) if isinstance(number, int) else csv_cell(number))
+        assert not cell.startswith("'")
 
 
 @settings(max_examples=60, deadline=None)
@@ -397,3 +407,45 @@ def test_another_partnerships_round_is_not_found(app):
     client = signed_in_client(app, "coordinator")
     response = client.get(_url(rw, "results", "csv", round_id=rw.world.other_round))
     assert response.status_code == 404
+
+
+# --------------------------------------------------------------------------- invisible characters
+
+
+def test_bidi_overrides_and_zero_width_characters_come_out_visible(app):
+    # A right-to-left override makes "txt.exe" read as "exe.txt"; a zero-width space hides
+    # inside a word. Both must be visible in what a coordinator opens, in CSV and XLSX alike.
+    tricky = "invoice\u202etxt.exe and pass\u200bword"
+    rw = build_results_world(app, (20, 14, 3), comments=([tricky], [], []))
+    client = signed_in_client(app, "coordinator")
+    expected = "invoice<U+202E>txt.exe and pass<U+200B>word"
+    csv_cells = [c for r in _parse_csv(client.get(_url(rw, "comments", "csv")).data) for c in r]
+    assert expected in csv_cells
+    book = openpyxl.load_workbook(io.BytesIO(client.get(_url(rw, "comments", "xlsx")).data))
+    xlsx_cells = [c for sheet in book.worksheets
+                  for row in sheet.iter_rows(values_only=True) for c in row]
+    assert expected in xlsx_cells
+    for cell in [*csv_cells, *(c for c in xlsx_cells if isinstance(c, str))]:
+        assert "\u202e" not in cell and "\u200b" not in cell
+
+
+def test_answers_carry_each_responses_scores_computed_by_hand(app):
+    """Respondent-level scores sit in the same shuffled row; checked against a hand formula:
+    equality = mean(kes1, 5 - kes2) (kes2 reverse-coded on 1-4), both answered."""
+    rw = build_results_world(app)
+    snapshot = _snapshot(app, rw.closed_round)
+    with reading(app) as session:
+        table = answers_table(session, session.get(Round, rw.closed_round), snapshot,
+                              rng=random.Random(5))
+    assert {"score_kesetaraan", "score_transparansi", "total"} <= set(table.columns)
+    at = {name: table.columns.index(name) for name in table.columns}
+    checked = 0
+    for row in table.rows:
+        kes1, kes2 = row[at["kes1"]], row[at["kes2"]]
+        score = row[at["score_kesetaraan"]]
+        if isinstance(kes1, int) and isinstance(kes2, int):
+            assert score == pytest.approx((kes1 + (5 - kes2)) / 2)
+            checked += 1
+        else:
+            assert score is None  # a "don't know" leaves one item: too few for a score
+    assert checked > 10

@@ -392,27 +392,51 @@ def test_fieldwork_counts_per_partner_and_in_total(app, world):
         by_partner = {row.partner.id: row for row in summary.rows}
         first, second, third = (by_partner[p] for p in world.partners)
         assert (first.codes_issued, first.codes_used, first.links, first.responses) == (6, 2, 0, 3)
-        assert first.response_rate == pytest.approx(3 / 6)
+        assert first.response_rate == pytest.approx(2 / 6)  # codes used per code issued
         assert (second.codes_issued, second.codes_used, second.links, second.link_uses,
                 second.link_capacity, second.responses) == (3, 0, 1, 4, 10, 5)
-        assert second.response_rate is None  # fewer than 5 codes issued
+        assert second.response_rate is None  # fewer than 5 codes issued, and a link
         assert (third.codes_issued, third.responses, third.response_rate) == (0, 0, None)
         totals = summary.totals
         assert (totals.codes_issued, totals.codes_used, totals.links, totals.link_uses,
                 totals.responses) == (9, 2, 1, 4, 8)
-        assert totals.response_rate == pytest.approx(8 / 9)
+        assert totals.response_rate is None  # the link's people have no denominator
 
     html = signed_in_client(app, "coordinator").get(_base(world)).get_data(as_text=True)
     body = re.sub(r"\s+", " ", html)
     assert re.search(r"Dinas Kesehatan</th> <td class=\"num\">6</td> <td class=\"num\">2</td> "
                      r"<td class=\"num\">0</td> <td class=\"num\">–</td> "
-                     r"<td class=\"num\">3</td> <td class=\"num\">50%</td>", body)
+                     r"<td class=\"num\">3</td> <td class=\"num\">0</td> "
+                     r"<td class=\"num\">33%</td>", body)
     assert re.search(r"Yayasan Sehat</th> <td class=\"num\">3</td> <td class=\"num\">0</td> "
                      r"<td class=\"num\">1</td> <td class=\"num\">4 / 10</td> "
-                     r"<td class=\"num\">5</td> <td class=\"num\">–</td>", body)
+                     r"<td class=\"num\">5</td> <td class=\"num\">0</td> "
+                     r"<td class=\"num\">–</td>", body)
     assert re.search(r"Total</th> <td class=\"num\">9</td> <td class=\"num\">2</td> "
                      r"<td class=\"num\">1</td> <td class=\"num\">4 / 10</td> "
-                     r"<td class=\"num\">8</td> <td class=\"num\">89%</td>", body)
+                     r"<td class=\"num\">8</td> <td class=\"num\">0</td> "
+                     r"<td class=\"num\">–</td>", body)
+
+
+def test_paper_answers_never_raise_the_response_rate_above_the_codes_used(app, world):
+    """A partner with 6 codes, all used, and 2 answers typed in from paper: 100%, not 133%."""
+    with app.test_request_context(), db(app) as session:
+        round_ = session.get(Round, world.open_round)
+        partner = next(p for p in round_.partners if p.id == world.partners[0])
+        codes = service.issue_code_batch(session, _actor(session, world), round_, partner, 6,
+                                         "c" * 16)
+        key = app.config["ACCESS_CODE_KEY"]
+        session.execute(update(AccessCode).where(
+            AccessCode.code_hash.in_([hash_code(c, key) for c in codes])).values(uses=1))
+        session.add_all(Response(round_id=world.open_round, partner_id=partner.id,
+                                 language="id", submitted_on=date(2026, 3, 1), source=source)
+                        for source in ["web"] * 6 + ["paper"] * 2)
+        session.commit()
+    with db(app) as session:
+        summary = service.fieldwork_summary(session, session.get(Round, world.open_round))
+        row = next(r for r in summary.rows if r.partner.id == world.partners[0])
+        assert (row.responses, row.paper_responses, row.codes_used) == (8, 2, 6)
+        assert row.response_rate == pytest.approx(1.0)
 
 
 # ------------------------------------------------------------------------------- revoking
@@ -454,3 +478,20 @@ def test_unknown_or_foreign_batches_are_not_found(app, world):
     assert client.post(f"{draft}/batches/{'a' * 16}/revoke").status_code == 404
     assert client.get(f"{_base(world)}/batches/NOT-A-BATCH/revoke").status_code == 404
     assert count(app, AccessCode) == 10
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999999", "9" * 1000, "-" + "9" * 40])
+def test_a_huge_number_of_codes_or_uses_is_refused_with_a_message_not_a_500(app, world, number):
+    """Found by the form fuzzer: WTForms' range check turned a 1,000-digit integer into a float
+    and raised OverflowError."""
+    client = signed_in_client(app, "coordinator")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    response = _issue(client, world, world.partners[0], number)
+    assert response.status_code in {200, 400}
+    assert "This number is too large." in response.get_data(as_text=True)
+    response = client.post(f"{_base(world)}/links", data={
+        "partner_id": world.partners[0], "max_uses": number, "language": "en"})
+    assert response.status_code in {200, 400}
+    assert "This number is too large." in response.get_data(as_text=True)
+    assert count(app, AccessCode) == 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -21,12 +24,20 @@ from app.models import (
     Round,
     RoundStatus,
 )
+from app.questionnaires import load_questionnaire
 from app.services.paper_import import (
+    MAX_PROBLEMS,
+    ClosedRoundNotConfirmed,
     ImportRefused,
     PaperImportError,
+    check_paper_file,
     import_paper_responses,
+    load_import_target,
     paper_date,
+    revision_of,
+    store_paper_responses,
 )
+from tests.app.respond_helpers import arrange, english_client, enter_code
 from tests.app.staff_helpers import (
     World,
     build_world,
@@ -35,6 +46,7 @@ from tests.app.staff_helpers import (
     import_test_questionnaire,
     rows,
 )
+from tests.factories import BUNDLED
 
 HEADER = ["partner", "kes1", "kes2", "tra1", "saran", "komitmen@Yayasan Sehat",
           "komitmen@Kelompok Tani", "komitmen@Dinas Kesehatan"]
@@ -173,10 +185,13 @@ def test_rows_are_stored_in_the_order_of_the_random_source_not_of_the_file(app):
     ids = _partner_ids(app, world)
     inserted: list[int] = []
 
-    def note(_mapper, _connection, target):
-        inserted.append(target.partner_id)
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.startswith("INSERT INTO responses"):
+            for row in parameters:
+                inserted.append(row["partner_id"] if isinstance(row, dict) else row[2])
 
-    event.listen(Response, "before_insert", note)
+    engine = app.extensions["mitra.engine"]
+    event.listen(engine, "before_cursor_execute", note)
     try:
         with db(app) as session:
             import_paper_responses(session, session.get(Round, world.open_round),
@@ -184,9 +199,12 @@ def test_rows_are_stored_in_the_order_of_the_random_source_not_of_the_file(app):
                                    rng=ReversingRandom())
             session.commit()
     finally:
-        event.remove(Response, "before_insert", note)
+        event.remove(engine, "before_cursor_execute", note)
     file_order = [ids["Dinas Kesehatan"], ids["Yayasan Sehat"], ids["Kelompok Tani"]]
     assert inserted == file_order[::-1]
+    # Ids ascend along the insert order (index-friendly) yet are random 32-hex uuid4 ids.
+    stored = rows(app, select(Response))
+    assert all(len(r.id) == 32 and r.id[12] == "4" for r in stored)
 
 
 # --------------------------------------------------------------------------- all or nothing
@@ -377,6 +395,88 @@ def test_importing_the_same_file_twice_needs_again(app, runner, tmp_path):
     assert _count(app, Response) == 6
 
 
+def _close_round(app, round_id: int) -> None:
+    with db(app) as session:
+        round_ = session.get(Round, round_id)
+        round_.status = RoundStatus.CLOSED
+        round_.closes_on = date.today()
+        session.commit()
+
+
+def test_a_closed_round_without_a_terminal_or_yes_is_refused_saying_what_changes(
+        app, runner, tmp_path):
+    world = build_world(app)
+    _close_round(app, world.open_round)
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *GOOD)))
+    assert result.exit_code != 0
+    assert "is closed: its published results will be recomputed and marked as revised" in (
+        result.output)
+    assert "Responses: 0 -> 3" in result.output
+    assert "Dinas Kesehatan: 0 -> 1 (+1)" in result.output
+    assert "--yes" in result.output.strip().splitlines()[-1]
+    assert _count(app, Response) == 0
+    assert fresh(app, Round, world.open_round).results_revised_on is None
+
+
+def test_a_closed_round_with_yes_is_imported_marked_revised_and_audited(app, runner, tmp_path):
+    world = build_world(app)
+    _close_round(app, world.open_round)
+    path = _write(tmp_path, _csv(HEADER, *GOOD))
+    assert _import(runner, world.open_round, path, "--yes").exit_code == 0
+    result = _import(runner, world.open_round, path, "--yes", "--again", "--note",
+                     "Late forms from the field office")
+    assert result.exit_code == 0, result.output
+    assert "Responses: 3 -> 6" in result.output and "marked as revised" in result.output
+    round_ = fresh(app, Round, world.open_round)
+    assert round_.results_revised_on == date.today()
+    assert round_.revision_note == "Late forms from the field office"
+    events = rows(app, select(AuditEvent).where(AuditEvent.action == "responses.import_paper")
+                  .order_by(AuditEvent.id))
+    assert [(e.details["responses_before"], e.details["responses_after"]) for e in events] == [
+        (0, 3), (3, 6)]
+    assert events[-1].details["revision_note"] == "Late forms from the field office"
+    assert events[-1].via == "cli"
+
+
+@pytest.mark.parametrize(("note", "message"), [
+    ("Late\x00forms", "the note contains a control character (U+0000, character 5)"),
+    ("x" * 501, "501 characters long, at most 500"),
+])
+def test_a_bad_revision_note_is_refused_before_anything(app, runner, tmp_path, note, message):
+    world = build_world(app)
+    _close_round(app, world.open_round)
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *GOOD)), "--yes",
+                     "--note", note)
+    assert result.exit_code != 0 and message in result.output
+    assert _count(app, Response) == 0
+    assert fresh(app, Round, world.open_round).results_revised_on is None
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("n\n", 0), ("y\n", 3)])
+def test_a_closed_round_asks_at_a_terminal(app, runner, tmp_path, monkeypatch, answer, stored):
+    world = build_world(app)
+    _close_round(app, world.open_round)
+    monkeypatch.setattr("app.cli.responses._interactive", lambda: True)
+    result = runner.invoke(args=["responses", "import", str(world.open_round),
+                                 _write(tmp_path, _csv(HEADER, *GOOD))], input=answer)
+    assert "Change the published results of this closed round?" in result.output
+    assert (result.exit_code == 0) == bool(stored)
+    assert _count(app, Response) == stored
+    assert (fresh(app, Round, world.open_round).results_revised_on is not None) == bool(stored)
+
+
+def test_storing_into_a_closed_round_needs_the_confirmation_in_the_service_too(app):
+    world = build_world(app)
+    _close_round(app, world.open_round)
+    with db(app) as session:
+        round_ = session.get(Round, world.open_round)
+        with pytest.raises(ClosedRoundNotConfirmed):
+            import_paper_responses(session, round_, _csv(HEADER, *GOOD), today=date.today())
+        session.rollback()
+    assert _count(app, Response) == 0
+    assert revision_of(fresh(app, Round, world.open_round)) is None
+
+
 @pytest.mark.parametrize(("content", "reason"), [
     (b"\xff\xfepartner", "not UTF-8"),
     (b"", "the file is empty"),
@@ -408,3 +508,172 @@ def test_paper_dates_stay_within_the_round(app):
     assert paper_date(date(2027, 3, 3), round_) == date(2026, 12, 31)
     assert paper_date(date(2025, 6, 6), round_) == date(2026, 1, 1)
     assert paper_date(date(2026, 5, 7), round_) == date(2026, 5, 4)  # that week's Monday
+
+
+# --------------------------------------------------------------------------- hostile bytes
+
+
+@pytest.mark.parametrize(("column", "cell", "message"), [
+    ("saran", "Rapat\x00lebih", "row 2, column saran: contains a control character (U+0000, "
+                                "character 6), which answers may not hold: remove it"),
+    ("saran", "\x1b[31mmerah", "row 2, column saran: contains a control character (U+001B, "
+                               "character 1), which answers may not hold: remove it"),
+    ("kes1", "4\x00", "row 2, column kes1: contains a control character (U+0000, character 2), "
+                      "which answers may not hold: remove it"),
+    ("partner", "Dinas\x1bKesehatan", "row 2, column partner: contains a control character "
+                                      "(U+001B, character 6), which answers may not hold: "
+                                      "remove it"),
+])
+def test_control_characters_are_reported_with_row_and_column(app, runner, tmp_path, column,
+                                                             cell, message):
+    world = build_world(app)
+    row = list(GOOD[0])
+    row[HEADER.index(column)] = cell
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, row, GOOD[1])))
+    assert result.exit_code == 1
+    assert message in result.output.splitlines()
+    assert "Traceback" not in result.output and "\x00" not in result.output
+    assert "\x1b" not in result.output
+    assert _count(app, Response) == 0 and _count(app, OpenAnswer) == 0
+
+
+def test_a_row_that_is_not_utf8_is_reported_and_nothing_is_stored(app, runner, tmp_path):
+    world = build_world(app)
+    content = _csv(HEADER, *GOOD).replace(b"Rapat lebih sering", b"Rapat \xff sering")
+    result = _import(runner, world.open_round, _write(tmp_path, content))
+    assert result.exit_code == 1
+    assert ("row 2, column saran: is not UTF-8 text (byte 0xFF): save it as 'CSV UTF-8'"
+            in result.output.splitlines())
+    assert _count(app, Response) == 0
+
+
+def test_bidi_and_zero_width_characters_are_stored_as_typed(app, runner, tmp_path):
+    world = build_world(app)
+    row = list(GOOD[0])
+    row[HEADER.index("saran")] = "Rapat\u200b \u202eterbalik\u202c"
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, row)))
+    assert result.exit_code == 0, result.output
+    (comment,) = rows(app, select(OpenAnswer))
+    assert comment.text == "Rapat\u200b \u202eterbalik\u202c"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4, "an Excel workbook"),
+    (b"%PDF-1.7\n" + bytes(range(256)) * 4, "a PDF document"),
+    (bytes(range(256)) * 8, "not a CSV text file"),
+    (b"partner\x00kes1\nx\n", "NUL bytes"),
+    (b"partner\rkes1\r\"a\"b\"\r", "not a CSV table"),
+])
+def test_a_file_that_is_not_csv_is_refused_without_a_traceback(app, runner, tmp_path, content,
+                                                               reason):
+    world = build_world(app)
+    result = _import(runner, world.open_round, _write(tmp_path, content))
+    assert result.exit_code == 1, result.output
+    assert reason in result.output and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: nothing imported")
+    assert _count(app, Response) == 0
+
+
+def test_many_problems_are_capped_and_counted(app, runner, tmp_path):
+    world = build_world(app)
+    bad = [["Dinas Kesehatan", "9", "9", "9", "", "", "", ""]] * 200
+    result = _import(runner, world.open_round, _write(tmp_path, _csv(HEADER, *bad)))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert sum(line.startswith("row ") for line in lines) == MAX_PROBLEMS
+    assert f"... and {600 - MAX_PROBLEMS} more problem(s) not shown" in lines
+    assert lines[-1] == "Error: nothing imported: 600 problem(s) in 200 row(s)"
+
+
+def test_the_checked_file_previews_what_will_be_stored(app):
+    world = build_world(app)
+    ids = _partner_ids(app, world)
+    with db(app) as session:
+        target = load_import_target(session, session.get(Round, world.open_round))
+    with check_paper_file(target, io.BytesIO(_csv(HEADER, *GOOD))) as checked:
+        assert checked.responses == 3
+        assert checked.counts_by_partner() == {ids["Dinas Kesehatan"]: 1,
+                                               ids["Yayasan Sehat"]: 1,
+                                               ids["Kelompok Tani"]: 1}
+        assert checked.answer_counts() == {"answers": 9, "ratings": 4, "open_answers": 1}
+    assert _count(app, Response) == 0
+
+
+def test_a_round_changed_between_check_and_store_is_refused(app):
+    world = build_world(app)
+    with db(app) as session:
+        target = load_import_target(session, session.get(Round, world.open_round))
+    with check_paper_file(target, io.BytesIO(_csv(HEADER, *GOOD))) as checked:
+        with db(app) as session:
+            round_ = session.get(Round, world.open_round)
+            round_.partners = round_.partners[:2]
+            session.commit()
+        with db(app) as session, pytest.raises(ImportRefused, match="changed"):
+            store_paper_responses(session, checked, today=date.today())
+    assert _count(app, Response) == 0
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def _bundled_csv(fieldwork, rows_per_partner: int) -> bytes:
+    questionnaire = load_questionnaire(BUNDLED / "kemitraan-sehat.v1.yaml")
+    names = list(fieldwork.partner_ids)
+    header = (["partner"] + [item.id for item in questionnaire.items]
+              + [f"{r.id}@{name}" for r in questionnaire.partner_ratings for name in names])
+    data = []
+    for index in range(rows_per_partner * len(names)):
+        partner = names[index % len(names)]
+        data.append([partner] + [str(1 + index % 5) for _ in questionnaire.items]
+                    + ["" if name == partner else "3"
+                       for _ in questionnaire.partner_ratings for name in names])
+    return _csv(header, *data)
+
+
+@pytest.mark.skipif(bool(os.environ.get("MITRA_TEST_DATABASE_URL")),
+                    reason="the write lock that stalls the site is SQLite's")
+def test_a_code_entry_is_not_blocked_while_a_file_is_read_and_checked(app, runner, tmp_path):
+    """The file arrives through a pipe, so the import is caught in the middle of reading it.
+
+    While it waits for the second half, a respondent enters a code (a write request). Had the
+    import taken the write lock before reading (as it did), the code entry would wait for the
+    whole import and then fail with "database is locked".
+    """
+    fieldwork = arrange(app, codes=1)
+    content = _bundled_csv(fieldwork, 400)
+    pipe = tmp_path / "kertas.csv"
+    os.mkfifo(pipe)
+    client = english_client(app)
+    outcome: dict[str, object] = {}
+    importer = threading.Thread(target=lambda: outcome.setdefault(
+        "import", _import(runner, fieldwork.round_id, str(pipe))))
+    importer.start()
+    deadline = time.monotonic() + 20
+    fd = None
+    try:
+        while fd is None:  # opening for writing succeeds once the import opened the file
+            try:
+                fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                assert time.monotonic() < deadline and importer.is_alive(), outcome
+                time.sleep(0.01)
+        os.set_blocking(fd, True)
+        half = len(content) // 2
+        os.write(fd, content[:half])
+        entry = threading.Thread(target=lambda: outcome.setdefault(
+            "entry", enter_code(client, fieldwork.codes[0])))
+        started = time.monotonic()
+        entry.start()
+        entry.join(timeout=5)
+        waited = time.monotonic() - started
+        assert not entry.is_alive(), "the code entry waited for the paper import"
+        assert outcome["entry"].status_code == 303, waited
+        assert importer.is_alive(), "the import should still be waiting for the file"
+        os.write(fd, content[half:])
+    finally:
+        if fd is not None:
+            os.close(fd)
+        importer.join(timeout=60)
+    result = outcome["import"]
+    assert result.exit_code == 0, result.output
+    assert _count(app, Response, round_id=fieldwork.round_id) == 1200

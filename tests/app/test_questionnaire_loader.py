@@ -283,6 +283,7 @@ def test_sum_scoring_file_gives_ranges_bands_and_frames() -> None:
             "dimension": "pertemuan",
             "scoring": "sum",
             "min_answered": 1.0,
+            "min_items": 2,
             "n_items": 2,
             "score_min": 0.0,
             "score_max": 6.0,
@@ -291,6 +292,7 @@ def test_sum_scoring_file_gives_ranges_bands_and_frames() -> None:
             "dimension": "kesetaraan",
             "scoring": "mean",
             "min_answered": 0.5,
+            "min_items": 2,
             "n_items": 1,
             "score_min": 1.0,
             "score_max": 5.0,
@@ -629,10 +631,17 @@ def test_moving_one_band_edge_is_reported_at_that_band(data: dict, extra: st.Dat
     di = extra.draw(st.sampled_from(banded))
     bands = data["dimensions"][di]["bands"]
     bi = extra.draw(st.integers(1, len(bands) - 1))
-    # A quarter of the narrower neighbour: a real gap or overlap, never a reordering.
+    # A quarter of the narrower neighbour: a gap or an overlap, never a reordering.
     width = min(bands[bi]["max"] - bands[bi]["min"], bands[bi - 1]["max"] - bands[bi - 1]["min"])
     shift = extra.draw(st.sampled_from([-1, 1])) * width / 4
     bands[bi]["min"] += shift
+    from app.questionnaires.schema import EDGE_TOLERANCE, _resolution
+
+    gap = bands[bi]["min"] - bands[bi - 1]["max"]
+    if shift > 0 and gap <= _resolution(bands[bi - 1]["max"], bands[bi]["min"]) + EDGE_TOLERANCE:
+        # One step of the edges as written (1.08 -> 1.09): a published gapped band, accepted.
+        Questionnaire.from_dict(data)
+        return
     with pytest.raises(QuestionnaireError) as caught:
         Questionnaire.from_dict(data)
     (problem,) = caught.value.problems
@@ -657,3 +666,158 @@ def test_package_imports_only_yaml_pydantic_and_the_standard_library() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] in allowed, f"{module.name} imports {name}"
+
+
+# --------------------------------------------------------------------------- gapped bands
+
+
+def _with_total_bands(bands: list[dict]) -> dict:
+    bundled = Path(__file__).resolve().parents[2] / "questionnaires" / "kemitraan-sehat.v1.yaml"
+    data = load_questionnaire(bundled).to_dict()
+    low, high = Questionnaire.from_dict(data).total_range()
+    assert (low, high) == (1.0, 5.0)
+    data["total"] = {"method": "mean_of_dimensions", "bands": bands}
+    return data
+
+
+def _band(bid: str, low: float, high: float) -> dict:
+    return {"id": bid, "label": {"id": bid, "en": bid}, "min": low, "max": high}
+
+
+def test_published_bands_with_one_step_gaps_are_accepted_in_both_styles() -> None:
+    wilder = [_band("concern", 1.0, 2.9), _band("borderline", 3.0, 3.9), _band("strength", 4, 5)]
+    shared = [_band("concern", 1, 3), _band("borderline", 3, 4), _band("strength", 4, 5)]
+    for bands, at_295 in ((wilder, "borderline"), (shared, "concern")):
+        q = Questionnaire.from_dict(_with_total_bands(bands))
+        assert q.total is not None
+        assert q.total.band_for(2.95).id == at_295  # a gap rounds half up; an inside stays
+        assert q.total.band_for(3.949).id == "borderline"
+        if bands is wilder:
+            assert q.total.band_for(3.95).id == "strength"
+
+
+def test_a_gap_wider_than_one_step_says_which_value_falls_where() -> None:
+    bands = [_band("low", 1, 2), _band("high", 4, 5)]
+    with pytest.raises(QuestionnaireError) as caught:
+        Questionnaire.from_dict(_with_total_bands(bands))
+    (problem,) = caught.value.problems
+    assert problem.path == "total.bands[1].min"
+    assert problem.message.startswith(
+        "gap between band 'low' (ends at 2) and band 'high' (starts at 4) is wider than one "
+        "step (1) of the edges as written: scores below 3 would go to 'low' and from 3 to "
+        "'high' by guesswork; write bands either with shared edges"
+    )
+
+
+def test_an_overlap_says_which_scores_fall_in_both() -> None:
+    bands = [_band("low", 1, 3.5), _band("high", 3, 5)]
+    with pytest.raises(QuestionnaireError) as caught:
+        Questionnaire.from_dict(_with_total_bands(bands))
+    (problem,) = caught.value.problems
+    assert problem.message.startswith(
+        "band 'high' overlaps band 'low': scores from 3 to 3.5 would fall in both; "
+    )
+
+
+def test_a_one_value_band_on_a_shared_edge_is_empty() -> None:
+    bands = [_band("low", 1, 3), _band("edge", 3, 3), _band("high", 3, 5)]
+    with pytest.raises(QuestionnaireError) as caught:
+        Questionnaire.from_dict(_with_total_bands(bands))
+    assert any("band 'edge' holds only 3" in p.message for p in caught.value.problems)
+
+
+def test_mean_of_items_over_different_scales_is_refused() -> None:
+    data = load_questionnaire(DATA / "sum-scoring.yaml").to_dict()
+    data["total"] = {"method": "mean_of_items", "bands": []}
+    with pytest.raises(QuestionnaireError) as caught:
+        Questionnaire.from_dict(data)
+    assert [p.path for p in caught.value.problems] == ["total.method"]
+    assert "averages items on different scales" in caught.value.problems[0].message
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def _fake_translate(msgid: str, **params: object) -> str:
+    return ("[id] " + msgid) % params if params else "[id] " + msgid
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_every_problem_carries_a_message_id_and_its_parameters(name: str) -> None:
+    for problem in problems_of(DATA / name):
+        assert problem.text is not None, str(problem)
+        assert problem.message == problem.text.render()
+        local = problem.localized(_fake_translate)
+        # Same place, same shape, the words in the reader's language.
+        assert (local.source, local.line, local.path) == (problem.source, problem.line,
+                                                         problem.path)
+        assert local.message.startswith("[id] ")
+        where = f"{problem.source}:{problem.line}" if problem.line else problem.source
+        assert str(local).startswith(f"{where}: ")
+
+
+def test_cli_renders_problems_in_the_chosen_language(runner, monkeypatch) -> None:
+    import flask_babel
+
+    import app.cli.questionnaire as cli
+
+    seen = []
+
+    def translate(msgid: str, **params: object) -> str:
+        seen.append(str(flask_babel.get_locale()))
+        return _fake_translate(msgid, **params)
+
+    monkeypatch.setattr(cli, "gettext", translate)
+    path = str(DATA / "five-mistakes.yaml")
+    result = runner.invoke(args=["questionnaire", "validate", "--language", "en", path])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("five-mistakes")]
+    assert lines and all(re.match(r"^five-mistakes\.yaml:\d+: \S+: \[id\] ", line)
+                         for line in lines if line.count(":") >= 3 and "problem(s)" not in line)
+    assert set(seen) == {"en"}
+    seen.clear()
+    monkeypatch.setenv("LANGUAGE", "")
+    monkeypatch.setenv("LC_ALL", "")
+    monkeypatch.setenv("LC_MESSAGES", "")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    runner.invoke(args=["questionnaire", "validate", path])
+    assert set(seen) == {"id"}  # nothing usable in the environment: Indonesian
+    seen.clear()
+    monkeypatch.setenv("LANG", "en_AU.UTF-8")
+    runner.invoke(args=["questionnaire", "validate", path])
+    assert set(seen) == {"en"}
+    bad = runner.invoke(args=["questionnaire", "validate", "--language", "fr", path])
+    assert bad.exit_code == 2 and "--language" in bad.output
+
+
+def test_upload_service_renders_problems_in_the_request_language(app, monkeypatch) -> None:
+    import flask_babel
+
+    import app.services.questionnaire_uploads as uploads
+
+    seen = []
+
+    def translate(msgid: str, **params: object) -> str:
+        seen.append(str(flask_babel.get_locale()))
+        return _fake_translate(msgid, **params)
+
+    monkeypatch.setattr(uploads, "gettext", translate)
+    text = (DATA / "five-mistakes.yaml").read_bytes()
+    with (
+        app.test_request_context(),
+        flask_babel.force_locale("id"),
+        pytest.raises(QuestionnaireError) as caught,
+    ):
+        uploads.import_upload(None, None, text, "five-mistakes.yaml")  # type: ignore[arg-type]
+    assert len(caught.value.problems) == 5
+    assert all(p.message.startswith("[id] ") for p in caught.value.problems)
+    assert set(seen) == {"id"}
+
+
+def test_band_lines_say_where_gapped_values_fall(runner) -> None:
+    path = Path(__file__).resolve().parents[2] / "questionnaires" / "library"
+    result = runner.invoke(args=["questionnaire", "validate", "--bands",
+                                 str(path / "daftar-periksa-kemitraan.v1.yaml")])
+    assert result.exit_code == 0, result.output
+    assert ("  total bands: perlu_dibenahi 35 to below 84.5; berkembang 84.5 to below 126.5; "
+            "kuat 126.5 to 175") in result.output

@@ -332,7 +332,7 @@ def test_looking_a_code_up_never_uses_it(app):
     assert Reader(app).count(Draft) == 0
 
 
-def test_respondent_pages_are_not_cached_and_send_no_referrer(app):
+def test_respondent_pages_are_not_cached_and_keep_referrers_on_the_site(app):
     fieldwork = arrange(app)
     client = app.test_client()
     enter_code(client, fieldwork.codes[0])
@@ -340,7 +340,7 @@ def test_respondent_pages_are_not_cached_and_send_no_referrer(app):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == "no-store", url
-        assert response.headers["Referrer-Policy"] == "no-referrer", url
+        assert response.headers["Referrer-Policy"] == "same-origin", url
 
 
 def test_front_page_offers_code_entry(client, app):

@@ -453,7 +453,6 @@ def test_every_chart_of_the_page_is_cached_svg_with_a_text_alternative(app):
 
 def test_chart_is_drawn_once_then_redrawn_after_a_new_response(app, monkeypatch):
     import analysis.charts
-    import app.views.results as views
 
     calls = []
     real = analysis.charts.heatmap_chart
@@ -462,7 +461,8 @@ def test_chart_is_drawn_once_then_redrawn_after_a_new_response(app, monkeypatch)
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "heatmap_chart", counting)
+    # the presentation layer draws through the module, so the chart is counted wherever built
+    monkeypatch.setattr(analysis.charts, "heatmap_chart", counting)
     with db(app) as session:
         scene = build_scene(session, {"Dinas": 9, "Tani": 9})
     client = admin_client(app)
@@ -541,6 +541,10 @@ def test_roles_observers_tied_to_a_partner_and_other_tenants(app):
 
 
 def test_response_rates_for_coordinators_only(app):
+    from sqlalchemy import update
+
+    from app.models import AccessCode
+    from app.services.access_codes import hash_code
     from app.services.fieldwork import issue_code_batch, new_batch_id
 
     world = build_world(app)
@@ -550,8 +554,11 @@ def test_response_rates_for_coordinators_only(app):
                             partnership=partnership, status=RoundStatus.OPEN)
         round_ = session.get(Round, scene.round)
         first = partnership.partners[0]
-        issue_code_batch(session, session.get(User, world.admin), round_, first, 10,
-                         new_batch_id())
+        codes = issue_code_batch(session, session.get(User, world.admin), round_, first, 10,
+                                 new_batch_id())
+        key = app.config["ACCESS_CODE_KEY"]
+        session.execute(update(AccessCode).where(  # the 9 responses used 9 of the codes
+            AccessCode.code_hash.in_([hash_code(c, key) for c in codes[:9]])).values(uses=1))
         session.commit()
     url = f"/results/partnerships/{world.partnership}/rounds/{scene.round}"
     coordinator = signed_in_client(app, "coordinator")
@@ -660,12 +667,13 @@ def test_demo_partnership_renders_round_partner_and_over_time_pages(app, runner)
 
 
 @pytest.mark.parametrize("value", [None, float("nan")])
-def test_number_formatting_never_prints_nan(app, value):
-    from app.views.results import num, pval
+def test_number_formatting_never_prints_nan(value):
+    from app.results.numbers import Numbers
 
-    with app.test_request_context():
-        assert num(value) == "–" and pval(value) == "–"
-        assert pval(0.0004).startswith("<")
+    numbers = Numbers("en")
+    assert numbers.num(value) == "–" and numbers.p(value) == "–" and numbers.pct(value) == "–"
+    assert numbers.ci(value, 3.0) == "–" and numbers.signed(value) == "–"
+    assert numbers.p(0.0004) == "< 0.001"
 
 
 def test_over_time_notes_the_questions_only_one_version_asks(app):
@@ -684,3 +692,45 @@ def test_over_time_notes_the_questions_only_one_version_asks(app):
     assert "Compared on the questions both rounds share" in html
     assert "“Work plans are discussed together.”" in html
     assert "shared questions" in html
+
+
+def test_reports_exports_and_results_are_reached_by_links(app):
+    """Every way to a round's report, PDF and downloads is a link on a page, not a typed URL."""
+    world = build_world(app)
+    with db(app) as session:
+        partnership = session.get(Partnership, world.partnership)
+        scene = build_scene(session, {p.name: 6 for p in partnership.partners},
+                            partnership=partnership)
+    base = f"/results/partnerships/{world.partnership}"
+    report = f"/reports/partnerships/{world.partnership}/rounds/{scene.round}"
+    exports = f"/exports/partnerships/{world.partnership}"
+    coordinator = signed_in_client(app, "coordinator")
+    html = coordinator.get(f"{base}/rounds/{scene.round}").get_data(as_text=True)
+    assert f'href="{report}"' in html and f'href="{report}/report.pdf"' in html
+    assert f'href="{exports}"' in html
+    facilitator = signed_in_client(app, "facilitator")
+    html = facilitator.get(f"{base}/rounds/{scene.round}").get_data(as_text=True)
+    assert f'href="{report}"' in html and f'href="{exports}"' not in html
+    admin_round = coordinator.get(
+        f"/admin/partnerships/{world.partnership}/rounds/{scene.round}").get_data(as_text=True)
+    assert f'href="{base}/rounds/{scene.round}"' in admin_round
+
+
+def test_a_partner_below_the_distribution_threshold_is_told_the_same_number_everywhere(app):
+    """6 responses, k = 5: the note and every hidden bar name the distribution threshold (8)."""
+    from app.respond.privacy import comment_threshold
+
+    with db(app) as session:
+        scene = build_scene(session, {"Dinas": 6, "Tani": 9, "Yayasan": 9})
+    threshold = comment_threshold(scene.k)
+    assert threshold > 6 >= scene.k
+    client = admin_client(app)
+    url = f"/results/partnerships/{scene.partnership}/rounds/{scene.round}/partners/" \
+          f"{scene.partners['Dinas']}"
+    html = client.get(url).get_data(as_text=True)
+    assert f"it needs at least {threshold} answers per group" in html
+    likert = [src for src in chart_urls(html) if "/charts/likert.svg" in src]
+    assert likert
+    svg = client.get(likert[0]).get_data(as_text=True)
+    assert f"fewer than {threshold} responses" in svg
+    assert f"fewer than {scene.k} responses" not in svg

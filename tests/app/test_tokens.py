@@ -47,7 +47,7 @@ def test_a_new_token_is_shown_once_and_stored_only_as_its_sha256(app):
     assert token.prefix == plain[:12] and token.name == "laporan bulanan"
     assert token.expires_on == date.today() + timedelta(days=30)
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     listing = client.get("/profile/tokens").get_data(as_text=True)
     assert plain not in listing and token.prefix in listing
     with db(app) as session:
@@ -205,3 +205,12 @@ def test_failing_to_note_the_day_of_use_does_not_refuse_the_read(app, monkeypatc
     response = app.test_client().get("/api/v1/partnerships", headers=bearer(plain))
     assert response.status_code == 200
     assert _only_token(app).last_used_on is None
+
+
+def test_the_profile_page_links_to_the_api_tokens(app):
+    """The README's "Profile → API tokens" is a link a person can click."""
+    from tests.app.staff_helpers import build_world, signed_in_client
+
+    build_world(app)
+    html = signed_in_client(app, "facilitator").get("/profile").get_data(as_text=True)
+    assert 'href="/profile/tokens"' in html

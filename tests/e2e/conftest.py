@@ -1,7 +1,8 @@
 """Real-browser fixtures: the app served on a loopback port, driven by Debian's Chromium.
 
-Playwright's Python package drives ``/usr/bin/chromium``; it never downloads a browser. Under
-``CI=true`` a missing Chromium fails the run instead of skipping it.
+Playwright's Python package drives ``/usr/bin/chromium``; it never downloads a browser. The
+deployment test also runs Debian's nginx and the ``openssl`` command. Under ``CI=true`` a
+missing Chromium, nginx or openssl fails the run instead of skipping it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("MITRA_CHROMIUM", "/usr/bin/chromium")
+NGINX = os.environ.get("MITRA_NGINX", "/usr/sbin/nginx")
+OPENSSL = os.environ.get("MITRA_OPENSSL", "openssl")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,13 +39,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        message = f"Chromium not found at {CHROMIUM} (make chromium installs it)"
+def require_program(path: str, name: str) -> str:
+    """The program's path; skip the test without it, or fail under ``CI=true``."""
+    found = path if Path(path).exists() else shutil.which(path)
+    if not found:
+        message = f"{name} not found at {path} (make chromium installs it)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_program(CHROMIUM, "Chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -85,6 +95,16 @@ def live_app(app_config):
 def live_server(live_app) -> Iterator[LiveServer]:
     with LiveServer(live_app) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def nginx_program() -> str:
+    return require_program(NGINX, "nginx")
+
+
+@pytest.fixture(scope="session")
+def openssl_program() -> str:
+    return require_program(OPENSSL, "openssl")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -35,7 +36,9 @@ from tests.e2e.e2e_helpers import (
     LAPTOP,
     PHONE,
     RequestLog,
+    follow,
     laptop_context,
+    navigate_by,
     path_of,
     shoot,
     sign_in,
@@ -136,18 +139,24 @@ def test_facilitator_reads_results_and_prints_the_report(browser: Browser, live_
         page = context.new_page()
         sign_in_as(page, base, demo, "facilitator")
 
-        response = page.goto(base + round_results_path(demo))
-        assert response is not None and response.status == 200, page.url
+        # Everything below is reached by clicking, as a facilitator would.
+        response = navigate_by(page, page.get_by_role("link", name=DEMO_NAME).click)
+        assert response.status == 200 and path_of(page) == results_index_path(demo)
+        response = follow(page, round_results_path(demo))
+        assert response.status == 200, page.url
         expect(page.locator("main h1")).to_be_visible()
         shoot(page, screenshot_dir, "results-facilitator.png")
 
-        response = page.goto(base + over_time_path(demo))
-        assert response is not None and response.status == 200, page.url
+        check_standalone_chart(page, screenshot_dir)
+
+        response = follow(page, over_time_path(demo))
+        assert response.status == 200, page.url
         expect(page.locator("main h1")).to_be_visible()
         shoot(page, screenshot_dir, "over-time-facilitator.png")
 
-        response = page.goto(base + report_path(demo))
-        assert response is not None and response.status == 200
+        navigate_by(page, page.go_back)
+        response = follow(page, report_path(demo))
+        assert response.status == 200
         report = page.locator("article.report")
         expect(report.locator("h1.report-title")).to_have_text(DEMO_NAME)
         # every chart is inside the page: printing needs no further request
@@ -172,6 +181,36 @@ def test_facilitator_reads_results_and_prints_the_report(browser: Browser, live_
         assert "Bahasa Indonesia" not in cover  # the header (language menu) is not printed
         page.emulate_media(media="screen")
         assert log.foreign(base) == []
+
+
+def results_index_path(demo: Demo) -> str:
+    return f"/results/partnerships/{demo.partnership}"
+
+
+def check_standalone_chart(page: Page, folder: Path) -> None:
+    """"Open the chart on its own" shows the chart itself, not a black box.
+
+    The SVG opened as a document is under its own response's content security policy; with
+    the site's policy matplotlib's inline styles were blocked and every shape painted black.
+    The screenshot is read pixel by pixel: mostly white paper, little black, several hues.
+    """
+    back_to = page.url
+    link = page.locator("figure.res-chart a.res-enlarge:visible").first
+    response = navigate_by(page, link.click)
+    assert response.status == 200 and "/charts/" in page.url
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    shot = folder / "chart-standalone.png"
+    page.locator("svg").first.screenshot(path=str(shot))  # the chart's own area only
+    image = Image.open(shot).convert("RGB")
+    pixels = list(image.getdata())
+    near_black = sum(1 for r, g, b in pixels if r + g + b < 120) / len(pixels)
+    near_white = sum(1 for r, g, b in pixels if min(r, g, b) > 235) / len(pixels)
+    hues = {(r // 32, g // 32, b // 32) for r, g, b in pixels
+            if max(r, g, b) - min(r, g, b) > 40}
+    assert near_black < 0.15, f"{near_black:.0%} of the chart is black"
+    assert near_white > 0.3, f"only {near_white:.0%} of the chart is white paper"
+    assert len(hues) >= 2, "a chart's marks and bands are in colour"
+    navigate_by(page, lambda: page.goto(back_to))
 
 
 def download_pdf(page: Page, demo: Demo, folder: Path) -> None:

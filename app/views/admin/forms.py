@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.passwords import MAX_LENGTH
+from app.forms import Form
 from app.formutil import choices
 from app.i18n import LANGUAGE_NAMES, ROLE_LABELS, SECTOR_LABELS
 from app.services.partnerships import min_group_size_floor
@@ -30,11 +30,11 @@ LANGUAGE_CHOICES = choices(LANGUAGE_NAMES.items())
 MAX_GROUP_SIZE = 100
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that POSTs with a CSRF token."""
 
 
-class PartnershipForm(FlaskForm):
+class PartnershipForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     default_language = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES)
@@ -54,7 +54,7 @@ class PartnershipForm(FlaskForm):
                 _l("The anonymity threshold must be at least %(floor)d.", floor=floor))
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     sector = SelectField(_l("Sector"), choices=choices(SECTOR_LABELS.items()))
 
@@ -66,7 +66,7 @@ def _optional_int(value: object) -> int | None:
     return int(value)  # type: ignore[arg-type]
 
 
-class MemberRoleForm(FlaskForm):
+class MemberRoleForm(Form):
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     partner_id = SelectField(_l("Partner (observers only)"), coerce=_optional_int,
                              validate_choice=True)
@@ -88,7 +88,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RoundScheduleForm(FlaskForm):
+class RoundScheduleForm(Form):
     """What may change in a round at any time: its name and dates."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -111,17 +111,17 @@ class RoundForm(RoundScheduleForm):
             raise ValidationError(_l("Choose at least two participating partners."))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(),
                                                      Length(max=MAX_REASON_LENGTH)])
 
 
-class QuestionnaireUploadForm(FlaskForm):
+class QuestionnaireUploadForm(Form):
     file = FileField(_l("Questionnaire file (.yaml or .yml)"),
                      validators=[FileRequired(_l("Choose a file to upload."))])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     language = SelectField(_l("Language of the pages"), choices=LANGUAGE_CHOICES)

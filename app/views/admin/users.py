@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
+from app.auth import two_factor
 from app.auth.access import admin_required
 from app.db import get_session
 from app.models import User
@@ -68,4 +69,27 @@ def set_user_active(user_id: int):
     db.commit()
     flash(_l("The account has been reactivated.") if user.is_active_account
           else _l("The account has been deactivated."))
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_required
+def reset_user_two_factor(user_id: int):
+    """Turn off another user's two-factor sign-in (a lost phone); their sessions end."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        two_factor.reset(db, actor(), user)
+    except two_factor.TwoFactorError as error:
+        db.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.users"))
+    db.commit()
+    flash(_l("Two-factor sign-in has been turned off for %(email)s. They can set it up again "
+             "after signing in with their password.", email=user.email))
     return redirect(url_for("admin.users"))
