@@ -16,6 +16,7 @@ from the password straight to enrolment, again without being signed in until it 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -361,31 +362,45 @@ def two_factor_setup():
                            **_setup_context(secret, user)), 400 if form.errors else 200
 
 
-@bp.post("/profile/two-factor/disable")
-@staff_required
-def two_factor_disable():
-    """Turn two-factor sign-in off with the password and a code; failures are throttled."""
+def _with_current_code(form: Any, form_name: str, action: Callable[[Any, User], Any]
+                       ) -> tuple[Any, Any]:
+    """Run ``action(db, user)`` behind the second-step throttle; return (result, error page).
+
+    Both profile actions that need a current app code share this: a client that keeps
+    failing waits, a failure is recorded in its own commit, success commits the action.
+    """
     user = current_user._get_current_object()
-    form = DisableTwoFactorForm(prefix="off")
     profile_form, password_form = _profile_forms()
     if not form.validate_on_submit():
-        return _render_profile(profile_form, password_form, 400, disable_form=form)
+        return None, _render_profile(profile_form, password_form, 400, **{form_name: form})
     db = get_session()
     attempt = _attempt("totp", f"user:{user.id}", user.email)
     wait = throttle.seconds_to_wait(db, attempt)
     if wait:
         db.rollback()
         form.code.errors.append(wait_message(wait))
-        return _render_profile(profile_form, password_form, 429, disable_form=form)
+        return None, _render_profile(profile_form, password_form, 429, **{form_name: form})
     try:
-        tf.disable(db, user, password=form.password.data or "", code=form.code.data or "")
+        result = action(db, user)
     except tf.TwoFactorError as error:
         db.rollback()
         throttle.record_failure(db, attempt)
         db.commit()
         form.code.errors.append(str(error))
-        return _render_profile(profile_form, password_form, 400, disable_form=form)
+        return None, _render_profile(profile_form, password_form, 400, **{form_name: form})
     db.commit()
+    return result, None
+
+
+@bp.post("/profile/two-factor/disable")
+@staff_required
+def two_factor_disable():
+    """Turn two-factor sign-in off with the password and a code; failures are throttled."""
+    form = DisableTwoFactorForm(prefix="off")
+    _, error_page = _with_current_code(form, "disable_form", lambda db, user: tf.disable(
+        db, user, password=form.password.data or "", code=form.code.data or ""))
+    if error_page is not None:
+        return error_page
     flash(_l("Two-factor sign-in is now off."))
     return redirect(url_for("auth.profile"))
 
@@ -394,26 +409,10 @@ def two_factor_disable():
 @staff_required
 def regenerate_recovery_codes():
     """Replace the recovery codes (a current app code confirms); shows the new ones once."""
-    user = current_user._get_current_object()
     form = RecoveryCodesForm(prefix="rc")
-    profile_form, password_form = _profile_forms()
-    if not form.validate_on_submit():
-        return _render_profile(profile_form, password_form, 400, codes_form=form)
-    db = get_session()
-    attempt = _attempt("totp", f"user:{user.id}", user.email)
-    wait = throttle.seconds_to_wait(db, attempt)
-    if wait:
-        db.rollback()
-        form.code.errors.append(wait_message(wait))
-        return _render_profile(profile_form, password_form, 429, codes_form=form)
-    try:
-        codes = tf.regenerate_recovery_codes(db, user, form.code.data or "")
-    except tf.TwoFactorError as error:
-        db.rollback()
-        throttle.record_failure(db, attempt)
-        db.commit()
-        form.code.errors.append(str(error))
-        return _render_profile(profile_form, password_form, 400, codes_form=form)
-    db.commit()
+    codes, error_page = _with_current_code(form, "codes_form", lambda db, user: (
+        tf.regenerate_recovery_codes(db, user, form.code.data or "")))
+    if error_page is not None:
+        return error_page
     return render_template("auth/recovery_codes.html", codes=codes,
                            continue_url=url_for("auth.profile"))

@@ -23,7 +23,8 @@ DONT_KNOW = "dk"
 SCALE_OPTIONS = ("1", "2", "3", "4", "5", DONT_KNOW)
 
 # Columns of the fieldwork table (templates/fieldwork/round.html), after the partner's name.
-FIELDWORK_COLUMNS = ("codes_issued", "codes_used", "links", "link_uses", "responses", "rate")
+FIELDWORK_COLUMNS = ("codes_issued", "codes_used", "links", "link_uses", "responses", "on_paper",
+                     "rate")
 
 
 # ----------------------------------------------------------------------------- contexts
