@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -333,3 +334,45 @@ def test_respondent_pages_pass_axe(browser: Browser, live_app: Flask, live_serve
         assert path_of(page) == "/r/page/1", page.url
         expect(page.locator("fieldset.item.likert").first).to_be_visible()
         assert_accessible(page, axe_script)
+
+
+# ------------------------------------------------------------------------- the coordinator
+
+
+def test_coordinator_downloads_results_and_makes_an_api_token_by_clicking(
+        browser: Browser, live_app: Flask, live_server, tmp_path: Path):
+    """Downloads and API tokens are reached by links a person clicks, not by typed URLs."""
+    demo = seed_demo(live_app)
+    base = live_server.url
+    exports = f"/exports/partnerships/{demo.partnership}"
+    with laptop_context(browser) as context:
+        page = context.new_page()
+        sign_in_as(page, base, demo, "coordinator")
+        navigate_by(page, page.get_by_role("link", name=DEMO_NAME).click)
+        follow(page, round_results_path(demo))
+        follow(page, exports)
+        page.locator('input[name="style"][value="excel-id"]').check()
+        submit(page)
+        zip_link = page.locator(
+            f'a[href="{exports}/rounds/{demo.rounds[-1]}/results.zip?style=excel-id"]')
+        expect(zip_link).to_have_count(1)
+        with page.expect_download() as info:
+            zip_link.click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        with zipfile.ZipFile(target) as archive:
+            names = archive.namelist()
+            assert names[0] == "01-response_counts.csv"
+            scores = archive.read("02-scores.csv").decode("utf-8-sig")
+        assert ";" in scores.splitlines()[0]
+
+        follow_nav = page.locator('.site-nav a[href="/profile"]')
+        navigate_by(page, follow_nav.click)
+        follow(page, "/profile/tokens")
+        page.locator("main form input[name=name]").fill("laporan bulanan")
+        submit(page, page.locator('main form[action="/profile/tokens"] button[type=submit]'))
+        token = page.locator("p.secret code").inner_text().strip()
+        answer = page.request.get(f"{base}/api/v1/partnerships",
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status == 200
+        assert DEMO_NAME in answer.text()
