@@ -559,6 +559,9 @@ def too_many_attempts(error: TooManyAttempts):
 @bp.errorhandler(SessionExpired)
 def session_expired(_error: SessionExpired):
     """No code in the session: ask for it again, keeping the answers that were just sent."""
+    if request.method == "GET" and session.get(DONE):
+        # Back after submitting: the answers are in, so say so rather than "session ended".
+        return redirect(url_for(".thanks"), 303)
     if request.method == "GET":
         flash(_("Your session has ended. Please enter your code again: your saved answers "
                 "are kept."), "warning")

@@ -117,6 +117,10 @@ def test_full_flow_in_english_from_a_printed_qr_link(app):
     assert "Neither agree nor disagree" in review
     assert "Good meetings." in review
     assert client.post("/r/review").location.endswith("/r/thanks")
+    # Back after submitting lands on the thanks page again, not on "your session has ended".
+    for back in ("/r/review", "/r/page/6", "/r/page/1"):
+        again = client.get(back)
+        assert again.status_code == 303 and again.location.endswith("/r/thanks"), back
 
     stored = Reader(app).scalar(select(Response))
     assert stored.language == "en"
