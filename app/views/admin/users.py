@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -49,26 +52,38 @@ def new_user():
     return render_template("admin/user_form.html", form=form), 400 if form.errors else 200
 
 
-@bp.post("/users/<int:user_id>/active")
-@admin_required
-def set_user_active(user_id: int):
-    """Deactivate or reactivate an account; its sessions end either way."""
+def _confirmed_user_action(user_id: int, action: Callable[[Any, User], Any],
+                           refused: tuple[type[Exception], ...]) -> User | None:
+    """Run a confirmed action on an account in one transaction; None when it was refused.
+
+    Shared by the account actions of the users page: 404 for an unknown account, 400 without
+    the confirmation form, the service's refusal flashed and nothing stored.
+    """
     db = get_session()
     user = db.get(User, user_id)
     if user is None:
         abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.set_active(db, actor(), user, active=not user.is_active_account)
-    except UserError as error:
+        action(db, user)
+    except refused as error:
         db.rollback()
         flash(str(error), "error")
-        return redirect(url_for("admin.users"))
+        return None
     db.commit()
-    flash(_l("The account has been reactivated.") if user.is_active_account
-          else _l("The account has been deactivated."))
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_required
+def set_user_active(user_id: int):
+    """Deactivate or reactivate an account; its sessions end either way."""
+    user = _confirmed_user_action(user_id, lambda db, user: service.set_active(
+        db, actor(), user, active=not user.is_active_account), (UserError,))
+    if user is not None:
+        flash(_l("The account has been reactivated.") if user.is_active_account
+              else _l("The account has been deactivated."))
     return redirect(url_for("admin.users"))
 
 
@@ -76,20 +91,9 @@ def set_user_active(user_id: int):
 @admin_required
 def reset_user_two_factor(user_id: int):
     """Turn off another user's two-factor sign-in (a lost phone); their sessions end."""
-    db = get_session()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        two_factor.reset(db, actor(), user)
-    except two_factor.TwoFactorError as error:
-        db.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("admin.users"))
-    db.commit()
-    flash(_l("Two-factor sign-in has been turned off for %(email)s. They can set it up again "
-             "after signing in with their password.", email=user.email))
+    user = _confirmed_user_action(user_id, lambda db, user: two_factor.reset(db, actor(), user),
+                                  (two_factor.TwoFactorError,))
+    if user is not None:
+        flash(_l("Two-factor sign-in has been turned off for %(email)s. They can set it up "
+                 "again after signing in with their password.", email=user.email))
     return redirect(url_for("admin.users"))
