@@ -16,6 +16,12 @@ BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("exports", "/exports"), ("api", "/api/v1"), ("tokens", "/profile/tokens"),
     ("results", "/results"),
     ("paper", "/fieldwork"),
+    ("invitations", None),
+    ("followup", "/followup"),
+    ("summary", "/summary"),
+    ("present", "/present"),
+    ("room", "/room"), ("join", None),
+    ("jobs", "/jobs"),
 )
 
 

@@ -4,11 +4,20 @@ Each view declares an access rule (``app.auth.access``); this test derives what 
 should get from that rule and checks it against the running app, on a fresh database per cell
 so that one allowed POST cannot change what the next visitor sees. A new route with a URL part
 this test does not know fails here until a value is added to ``_url_values``.
+
+An area that adds routes whose URLs name its own objects (a workshop, an action, a room...)
+adds a module ``tests/app/matrix_<area>.py`` with ``url_values(session, world, own)``: it
+creates those objects in partnership A (``own``) or B and returns the URL values, and may set
+``CROSS_TENANT_BLUEPRINTS`` (blueprint names whose routes must 404 for another tenant's objects)
+and ``OBJECT_PARTS`` (its URL parts that name partnership-owned objects).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+from types import ModuleType
 
 import pytest
 from flask import Flask
@@ -26,6 +35,18 @@ CREATOR_ONLY = {"admin.new_partnership", "admin.upload_questionnaire"}
 OWN_PARTNER_ONLY = {"results.partner"}
 # Routes whose successful use ends on the sign-in page.
 LEAVES_FOR_LOGIN = {"auth.logout"}
+
+
+def _area_modules() -> list[ModuleType]:
+    """The ``tests/app/matrix_*.py`` modules, each adding URL values for its own area."""
+    import tests.app as package
+
+    return [importlib.import_module(f"tests.app.{info.name}")
+            for info in pkgutil.iter_modules(package.__path__)
+            if info.name.startswith("matrix_")]
+
+
+AREAS = _area_modules()
 
 
 def _routes(app: Flask) -> list[tuple[str, str]]:
@@ -78,7 +99,17 @@ def _expected(rule: tuple, endpoint: str, visitor: str) -> str:
     raise AssertionError(f"unknown access rule {rule!r}")
 
 
-def _url_values(world: World, batch: str, membership_id: int, own: bool = True) -> dict:
+def _url_values(app: Flask, world: World, batch: str, membership_id: int,
+                own: bool = True) -> dict:
+    values = _core_url_values(world, batch, membership_id, own)
+    for area in AREAS:
+        with db(app) as session:
+            values.update(area.url_values(session, world, own))
+            session.commit()
+    return values
+
+
+def _core_url_values(world: World, batch: str, membership_id: int, own: bool) -> dict:
     if own:
         return {"partnership_id": world.partnership, "round_id": world.open_round,
                 "partner_id": world.partners[1], "membership_id": membership_id,
@@ -155,7 +186,7 @@ def test_route_role_matrix(app, endpoint, method, visitor):
     rule = app.view_functions[endpoint].access_rule
     expected = _expected(rule, endpoint, visitor)
     url_rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
-    values = _url_values(world, batch, observer_membership)
+    values = _url_values(app, world, batch, observer_membership)
     if endpoint in OWN_PARTNER_ONLY:  # the observer is tied to partners[0]
         values["partner_id"] = world.partners[0]
     unknown = set(url_rule.arguments) - set(values)
@@ -187,8 +218,11 @@ def _check_headers(response, visitor: str, rule: tuple) -> None:
 
 PARTNERSHIP_OBJECT_ROUTES = [
     (endpoint, method) for endpoint, method in ROUTES
-    if endpoint.split(".")[0] in {"admin", "fieldwork", "exports"}
+    if endpoint.split(".")[0] in {"admin", "fieldwork", "exports"}.union(
+        *(getattr(area, "CROSS_TENANT_BLUEPRINTS", ()) for area in AREAS))
 ]
+OBJECT_PARTS = {"round_id", "partner_id", "membership_id", "batch"}.union(
+    *(getattr(area, "OBJECT_PARTS", ()) for area in AREAS))
 
 
 @pytest.mark.parametrize(("endpoint", "method"), PARTNERSHIP_OBJECT_ROUTES)
@@ -198,7 +232,7 @@ def test_objects_of_another_partnership_are_not_found(app, endpoint, method):
 
     world, _, _, outsider_membership = _arrange(app)
     url_rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
-    object_parts = set(url_rule.arguments) & {"round_id", "partner_id", "membership_id", "batch"}
+    object_parts = set(url_rule.arguments) & OBJECT_PARTS
     if not object_parts or app.view_functions[endpoint].access_rule[0] != "partnership":
         pytest.skip("no partnership-owned object in this URL")
     with db(app) as session:
@@ -206,7 +240,7 @@ def test_objects_of_another_partnership_are_not_found(app, endpoint, method):
 
         other_batch = session.scalar(select(AccessCode.batch).where(
             AccessCode.round_id == world.other_round))
-    values = _url_values(world, other_batch, outsider_membership, own=False)
+    values = _url_values(app, world, other_batch, outsider_membership, own=False)
     with app.test_request_context():
         url = url_for(endpoint, **{k: values[k] for k in url_rule.arguments})
     response = _request(_client_for(app, world, "coordinator"), method, url)
