@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
+PG_ADMIN_URL ?= postgresql://127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 # Two workers: the machines this runs on have two cores.
 XDIST ?= -n 2
 
-.PHONY: install run test test-sqlite test-postgres test-e2e lint bench chromium translations clean
+.PHONY: install run test test-sqlite test-postgres test-e2e lint bench loadtest chromium translations clean
 
 $(STAMP): pyproject.toml package.json
 	bash scripts/install-system-deps.sh
@@ -53,6 +54,13 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/analysis.py
+
+## Load and fault suites in full (bench/load.py on SQLite and PostgreSQL, bench/faults.py);
+## their 20-second versions run in `make test` (tests/app/test_bench_quick.py).
+loadtest: install
+	$(BIN)/python bench/load.py --database sqlite
+	$(BIN)/python bench/load.py --database postgres --pg-admin-url $(PG_ADMIN_URL)
+	$(BIN)/python bench/faults.py --database postgres --pg-admin-url $(PG_ADMIN_URL)
 
 translations: install
 	$(FLASK) translate update

@@ -6,7 +6,8 @@ request line of ``/r/<code>`` and ``/l/<token>`` holds the very code a responden
 holding "10.1.2.3 at 09:14 opened /r/KXP7W9QT" next to a list of who got which code would undo
 everything the database keeps apart. So:
 
-* requests to respondent routes (``/r``, ``/r/...``, ``/l/...``) get no access-log line at all
+* requests to respondent and room routes (``/r``, ``/r/...``, ``/l/...``, ``/j...``) get no
+  access-log line at all
   (a redacted line would still give the time of day of each step, submission included);
 * every other line omits the client address (``%(h)s``), the full request line with its query
   string (``%(r)s``), the user agent (``%(a)s``) and the referrer (``%(f)s``): method, path,
@@ -43,13 +44,13 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
-RESPONDENT_PATH = re.compile(r"^/(?:r|l)(?:/|$)")
-_RESPONDENT_IN_TEXT = re.compile(r"(?<![\w/])/(?:r|l)(?:/[^\s\"']*)?(?=[\s\"']|$)")
+RESPONDENT_PATH = re.compile(r"^/(?:r|l|j|summary/s)(?:/|$)")
+_RESPONDENT_IN_TEXT = re.compile(r"(?<![\w/])/(?:r|l|j|summary/s)(?:/[^\s\"']*)?(?=[\s\"']|$)")
 _CLIENT_ADDRESS = re.compile(r"\bip=\S+")
 
 
 def is_respondent_path(path: str | None) -> bool:
-    """True for the routes respondents use: /r, /r/..., /l/..."""
+    """True for the routes respondents and room participants use: /r, /r/..., /l/..., /j..."""
     return bool(path) and RESPONDENT_PATH.match(path) is not None
 
 

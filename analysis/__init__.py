@@ -76,7 +76,7 @@ from analysis.compare import (
     n_arrangements,
 )
 from analysis.describe import BootstrapResult, bootstrap_mean_ci, describe
-from analysis.gaps import partner_means, perception_gaps
+from analysis.gaps import partner_means, perception_gaps, permutations_for
 from analysis.language import (
     agreement_sentence,
     change_sentence,
@@ -85,12 +85,16 @@ from analysis.language import (
     format_p,
     gap_sentence,
     group_sentence,
+    meta_perception_sentence,
+    p_method_sentence,
     partner_difference_sentence,
     rating_asymmetry_sentence,
+    reliability_choice_sentence,
     reliability_sentence,
     suppressed_sentence,
     trend_sentence,
 )
+from analysis.metaperception import meta_perception
 from analysis.multiple import adjust_pvalues
 from analysis.privacy import (
     change_allowed,
@@ -99,6 +103,14 @@ from analysis.privacy import (
     distribution_allowed,
     safe_to_show_difference,
     suppress,
+)
+from analysis.prompts import (
+    action_prompt,
+    change_prompt,
+    disagreement_share,
+    gap_prompt,
+    low_item_prompt,
+    split_prompt,
 )
 from analysis.reliability import (
     AlphaResult,
@@ -109,7 +121,14 @@ from analysis.reliability import (
     reliability_by_dimension,
     which_reliability,
 )
-from analysis.results import OverTimeResults, RoundResults, partnership_over_time, round_results
+from analysis.results import (
+    OverTimeResults,
+    PartnershipResults,
+    RoundResults,
+    partnership_over_time,
+    partnership_results,
+    round_results,
+)
 from analysis.rounds import WilcoxonResult, compare_rounds, paired_wilcoxon, trend_test
 from analysis.scoring import (
     assign_bands,
@@ -129,8 +148,10 @@ __all__ = [
     "MannWhitneyResult",
     "OmegaResult",
     "OverTimeResults",
+    "PartnershipResults",
     "RoundResults",
     "WilcoxonResult",
+    "action_prompt",
     "adjust_pvalues",
     "agreement_by_partner",
     "agreement_sentence",
@@ -139,6 +160,7 @@ __all__ = [
     "band_index",
     "bootstrap_mean_ci",
     "change_allowed",
+    "change_prompt",
     "change_sentence",
     "comment_groups",
     "comment_threshold",
@@ -148,11 +170,13 @@ __all__ = [
     "cronbach_alpha",
     "describe",
     "dimension_scores",
+    "disagreement_share",
     "distribution_allowed",
     "dunn",
     "effect_size_category",
     "format_number",
     "format_p",
+    "gap_prompt",
     "gap_sentence",
     "group_icc",
     "group_sentence",
@@ -160,17 +184,24 @@ __all__ = [
     "item_analysis",
     "item_matrix",
     "kruskal_wallis",
+    "low_item_prompt",
     "mann_whitney",
     "mcdonald_omega",
+    "meta_perception",
+    "meta_perception_sentence",
     "n_arrangements",
+    "p_method_sentence",
     "paired_wilcoxon",
     "partner_difference_sentence",
     "partner_means",
     "partnership_over_time",
+    "partnership_results",
     "partnership_score",
     "perception_gaps",
+    "permutations_for",
     "rating_asymmetry_sentence",
     "reliability_by_dimension",
+    "reliability_choice_sentence",
     "reliability_sentence",
     "respondent_scores",
     "reverse_code",
@@ -179,6 +210,7 @@ __all__ = [
     "rwg_j",
     "rwg_j_lindell",
     "safe_to_show_difference",
+    "split_prompt",
     "suppress",
     "suppressed_sentence",
     "total_range",

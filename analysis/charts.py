@@ -13,7 +13,10 @@ Design rules (statistics.md A12): colour-blind-safe colours (Okabe-Ito for categ
 ColorBrewer ``RdBu`` for low..high, red = low), neutral greys for "don't know" and for
 suppressed cells, suppressed figures never drawn (not even when a number is passed by
 mistake), figures 7.5 in wide (540 pt, i.e. 720 CSS px in an SVG) with text of 9 pt or more,
-no chart junk (no frames, light grids only on the value axis). Every number is formatted here
+no chart junk (no frames, light grids only on the value axis). Every chart function takes
+``screen=`` (:data:`SCREENS`): ``"page"`` draws the 7.5 in figure above, ``"slide"`` a 16:9
+figure for a projector and ``"phone"`` a narrow, tall one, each with text sizes that read at
+least 14 CSS px where the figure is shown. Every number is formatted here
 with ``labels["decimal"]`` so Indonesian readers get ``3,8``, rounded half up by the one rule
 of :func:`analysis.language.round_half_up` (3.25 reads 3.3 here as in the sentences and the
 tables). Text on a coloured cell is black, dark grey or white, whichever has the highest WCAG
@@ -29,7 +32,9 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import wraps
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
@@ -53,6 +58,8 @@ __all__ = [
     "ALT_TEXT_KINDS",
     "DEFAULT_LABELS",
     "OKABE_ITO",
+    "SCREENS",
+    "Screen",
     "chart_alt_text",
     "contrast_ratio",
     "diverging_likert_chart",
@@ -67,6 +74,7 @@ __all__ = [
     "rating_matrix_chart_inputs",
     "relative_luminance",
     "score_chart_inputs",
+    "screen_of",
     "text_colour_on",
 ]
 
@@ -120,7 +128,77 @@ _RC: dict[str, Any] = {
 }
 _SMALL = 9.0  # the smallest text on any chart, in points
 _BOLD_EM = 0.75  # width of a bold digit or mark in DejaVu Sans Bold, em, rounded up
+NBSP = "\u00a0"
 _VALUE_GAP = 6.0  # points between the axes and a printed value, and between value and n
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Where a chart is shown, and so how big it is drawn.
+
+    A figure is written as SVG at its natural size (1 in = 96 CSS px) and every text size is
+    scaled by ``font_scale`` from the page's (9 pt = 12 px smallest). A chart shown at about
+    its natural width then prints its smallest text at ``9 * font_scale * 4 / 3`` CSS px.
+    ``aspect`` fixes the height (height / width) for a screen of fixed shape; without it the
+    height follows the content, scaled with the text.
+    """
+
+    name: str
+    width: float  # inches
+    font_scale: float
+    aspect: float | None = None
+
+    def chars(self, page_chars: float) -> int:
+        """How many characters fit where ``page_chars`` fit on the page figure."""
+        return max(4, int(page_chars * self.width / FIG_WIDTH / self.font_scale))
+
+
+#: The screens a chart is drawn for. ``page``: the results pages and the printed report (7.5
+#: in). ``slide``: a 1280x720 projector, 16:9 at 960x540 CSS px with the smallest text 15 px.
+#: ``phone``: about 330 CSS px wide in the hand, narrow and tall; the 4 in figure is shown
+#: at about 0.85 of its natural size, so its smallest text (13 pt, 17.4 px) reads >= 14 px.
+SCREENS: Mapping[str, Screen] = MappingProxyType({
+    "page": Screen("page", FIG_WIDTH, 1.0),
+    "slide": Screen("slide", 10.0, 1.25, aspect=9 / 16),
+    "phone": Screen("phone", 4.0, 1.45),
+})
+_SCREEN: ContextVar[Screen] = ContextVar("chart_screen", default=SCREENS["page"])
+_FONT_KEYS = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
+              "ytick.labelsize", "legend.fontsize")
+
+
+def _screen() -> Screen:
+    return _SCREEN.get()
+
+
+def _pt(size: float) -> float:
+    """Scale a page text size (points) for the screen being drawn for."""
+    return size * _SCREEN.get().font_scale
+
+
+def _chars(page_chars: float) -> int:
+    return _SCREEN.get().chars(page_chars)
+
+
+def screen_of(name: Any) -> Screen:
+    """Return the :class:`Screen` called ``name``; ValueError for any other value."""
+    if not isinstance(name, str) or name not in SCREENS:
+        raise ValueError(f"screen must be one of {sorted(SCREENS)}, got {name!r}")
+    return SCREENS[name]
+
+
+def _for_screen(chart: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Let a chart function take ``screen=``: it draws under that screen's sizes."""
+
+    @wraps(chart)
+    def drawn(*args: Any, screen: str = "page", **kwargs: Any) -> Figure:
+        token = _SCREEN.set(screen_of(screen))
+        try:
+            return chart(*args, **kwargs)
+        finally:
+            _SCREEN.reset(token)
+
+    return drawn
 
 #: English defaults for every word a chart or its text alternative prints. Pass a mapping
 #: with some or all of these keys (translated) as ``labels``; ``{...}`` placeholders are
@@ -398,17 +476,25 @@ matplotlib_lock = threading.RLock()
 @contextmanager
 def _style() -> Iterator[None]:
     """Apply the house style only while a figure is being built."""
-    with matplotlib_lock, matplotlib.rc_context(cast("dict[Any, Any]", _RC)):
+    rc = {**_RC, **{key: _pt(_RC[key]) for key in _FONT_KEYS}}
+    with matplotlib_lock, matplotlib.rc_context(cast("dict[Any, Any]", rc)):
         yield
 
 
 def _new_figure(height: float, title: str | None) -> Figure:
-    fig = Figure(figsize=(FIG_WIDTH, height), layout="constrained")
+    """Make a figure as wide as the screen; ``height`` in page inches (scaled like text)."""
+    screen = _screen()
+    if screen.aspect is not None:
+        height = screen.width * screen.aspect
+    else:
+        height *= screen.font_scale
+    fig = Figure(figsize=(screen.width, height), layout="constrained")
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):  # always: layout="constrained"
         engine.set(h_pad=0.06, w_pad=0.06)
     if title:
-        fig.suptitle(_wrap(title, 80), x=0.01, ha="left", fontsize=12, fontweight="bold")
+        fig.suptitle(_wrap(title, _chars(80)), x=0.01, ha="left", fontsize=_pt(12),
+                     fontweight="bold")
     return fig
 
 
@@ -473,12 +559,12 @@ def _shade_bands(ax: Axes, bands: list[_Band], *, vertical: bool) -> None:
             ax.axvspan(band.lo, band.hi, color=colour, linewidth=0, zorder=0)
             where = blended_transform_factory(ax.transData, ax.transAxes)
             ax.text(mid, 1.0, band.label, transform=where, ha="center", va="bottom",
-                    fontsize=_SMALL, color=_GREY_TEXT)
+                    fontsize=_pt(_SMALL), color=_GREY_TEXT)
         else:
             ax.axhspan(band.lo, band.hi, color=colour, linewidth=0, zorder=0)
             where = blended_transform_factory(ax.transAxes, ax.transData)
             ax.text(0.005, mid, band.label, transform=where, ha="left", va="center",
-                    fontsize=_SMALL, color=_GREY_TEXT, zorder=1)
+                    fontsize=_pt(_SMALL), color=_GREY_TEXT, zorder=1)
 
 
 # --------------------------------------------------------------------------- partner scores
@@ -522,6 +608,7 @@ def _score_rows(rows: Any, lo: float, hi: float) -> list[_ScoreRow]:
     return out
 
 
+@_for_screen
 def partner_scores_chart(
     rows: Any,
     *,
@@ -555,6 +642,8 @@ def partner_scores_chart(
     bands : list of mapping, optional
         Score bands ``{"label", "min", "max"}`` (as in the questionnaire file), shaded lightly
         behind the dots and named above the plot.
+    screen : {"page", "slide", "phone"}, default "page"
+        Where the chart is shown: sets its size and text sizes (:data:`SCREENS`).
     title : str, optional
         Printed above the chart; leave it out when the page already has a heading.
     labels : mapping, optional
@@ -588,35 +677,54 @@ def partner_scores_chart(
     n_partners = sum(not r.overall for r in parsed)
     gap = 0.4 if 0 < n_partners < len(ordered) else 0.0
     ys = [i + (gap if i >= n_partners else 0.0) for i in range(len(ordered))]
-    height = 1.25 + 0.42 * len(ordered) + gap * 0.42 + (0.3 if band_list else 0) + (
-        0.35 if title else 0)
+    narrow = _screen().width < 5  # a phone: each name (and n) on its own line above its dot
+    names: list[str] = []
+    if narrow:
+        names = [_wrap(r.label if r.n is None or r.suppressed or r.mean is None
+                       else f"{r.label} ({_count(r.n, words).replace(' ', NBSP)})", _chars(70))
+                 for r in ordered]
+        ys, y = [], 0.0
+        for i, name in enumerate(names):
+            y += (gap if i == n_partners and gap else 0.0) + 0.45 * _line_count(name) + 0.35
+            ys.append(y)
+            y += 0.45
+    units = ys[-1] + 1.0 if narrow else len(ordered) + gap
+    height = 1.25 + 0.42 * units + (0.3 if band_list else 0) + (0.35 if title else 0) + (
+        0.45 if narrow else 0)
     with _style():
         fig = _new_figure(height, title)
         ax = fig.subplots()
         _plain_axes(ax, value_axis="x")
         pad = (hi - lo) * 0.04
         ax.set_xlim(lo - pad, hi + pad)
-        ax.set_ylim(ys[-1] + 0.6, -0.6)
+        ax.set_ylim(ys[-1] + 0.6, -0.6 if not narrow else 0.0)
         _shade_bands(ax, band_list, vertical=True)
         _number_ticks(ax, "x", _scale_ticks(lo, hi), words)
         ax.set_xlabel(words["score"])
-        ax.set_yticks(ys, labels=[r.label for r in ordered])
-        for tick, row in zip(ax.get_yticklabels(), ordered, strict=True):
-            if row.overall:
-                tick.set_fontweight("bold")
+        if narrow:
+            ax.set_yticks([])
+            left = blended_transform_factory(ax.transAxes, ax.transData)
+            for y, name, row in zip(ys, names, ordered, strict=True):
+                ax.text(0.0, y - 0.3, name, transform=left, ha="left", va="bottom",
+                        fontweight="bold" if row.overall else "normal", in_layout=False)
+        else:
+            ax.set_yticks(ys, labels=[r.label for r in ordered])
+            for tick, row in zip(ax.get_yticklabels(), ordered, strict=True):
+                if row.overall:
+                    tick.set_fontweight("bold")
         if gap:
             ax.axhline((ys[n_partners - 1] + ys[n_partners]) / 2, color=_GREY_RULE, lw=0.8)
-        value_width = max((_text_inches(_number(r.mean, words), _RC["font.size"], _BOLD_EM)
+        value_width = max((_text_inches(_number(r.mean, words), _pt(_RC["font.size"]), _BOLD_EM)
                            for r in ordered if r.mean is not None and not r.suppressed),
                           default=0.0) * 72
         for y, row in zip(ys, ordered, strict=True):
-            _draw_score_row(ax, y, row, lo, words, value_width)
-        _score_legend(fig, any(r.overall for r in ordered), words)
+            _draw_score_row(ax, y, row, lo, words, value_width, with_n=not narrow)
+        _score_legend(fig, any(r.overall for r in ordered), words, ncols=1 if narrow else None)
     return fig
 
 
 def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict[str, str],
-                    value_width: float) -> None:
+                    value_width: float, *, with_n: bool = True) -> None:
     """Draw one row: interval, dot, and right of the axes its value and then its n.
 
     The value and the n are placed in points from the axes' right edge, the n after the
@@ -627,7 +735,7 @@ def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict[s
     right = blended_transform_factory(ax.transAxes, ax.transData)
     if row.suppressed or row.mean is None:
         text = words["suppressed"] if row.suppressed else words["no_data"]
-        ax.text(lo, y, text, ha="left", va="center", fontsize=_SMALL, style="italic",
+        ax.text(lo, y, text, ha="left", va="center", fontsize=_pt(_SMALL), style="italic",
                 color=_GREY_TEXT, in_layout=False)
         return
     if row.ci_low is not None and row.ci_high is not None:
@@ -642,13 +750,14 @@ def _draw_score_row(ax: Axes, y: float, row: _ScoreRow, lo: float, words: dict[s
     ax.text(1.0, y, value, ha="left", va="center",
             transform=offset_copy(right, fig=figure, x=_VALUE_GAP, units="points"),
             fontweight="bold" if row.overall else "normal")
-    if row.n is not None:
-        ax.text(1.0, y, _count(row.n, words), ha="left", va="center", fontsize=_SMALL,
+    if row.n is not None and with_n:
+        ax.text(1.0, y, _count(row.n, words), ha="left", va="center", fontsize=_pt(_SMALL),
                 color=_GREY_TEXT, transform=offset_copy(
                     right, fig=figure, x=2 * _VALUE_GAP + value_width, units="points"))
 
 
-def _score_legend(fig: Figure, with_overall: bool, words: dict[str, str]) -> None:
+def _score_legend(fig: Figure, with_overall: bool, words: dict[str, str],
+                  ncols: int | None = None) -> None:
     handles = [
         Line2D([], [], marker="o", ms=7, color=OKABE_ITO[0], mec="white", linestyle="none",
                label=words["mean"]),
@@ -657,7 +766,7 @@ def _score_legend(fig: Figure, with_overall: bool, words: dict[str, str]) -> Non
     if with_overall:
         handles.append(Line2D([], [], marker="D", ms=7, color=_OVERALL, mec="white",
                               linestyle="none", label=words["overall"]))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols or len(handles),
                handlelength=1.6, columnspacing=1.6)
 
 
@@ -685,10 +794,13 @@ def _draw_matrix(
     computation: both keep a 10 x 10 matrix well under the 0.3 s budget.
     """
     n_rows, n_cols = len(row_labels), len(col_labels)
+    # A phone: cells too narrow for "n = 12" show the value only (the page's table has n),
+    # and column names stand upright instead of breaking inside words.
+    narrow = _screen().width < 5
     ax = fig.subplots()
     cmap = colormaps[_DIVERGING]
     norm = Normalize(vmin=lo, vmax=hi)  # fixed to the scale: colours comparable across rounds
-    cell_chars = int(min(5.3 / n_cols, 1.6) * 12)  # characters of 9 pt text a cell can hold
+    cell_chars = _chars(min(5.3 / n_cols, 1.6) * 12)  # characters of 9 pt text a cell can hold
     inside: dict[str, Any] = {"ha": "center", "in_layout": False}
     coloured: list[tuple[int, int]] = []
     fills: list[Any] = []
@@ -703,28 +815,28 @@ def _draw_matrix(
             if value is None and counts is not None and counts[i][j] == 0:
                 empty.append((i, j))  # nobody answered: nothing hidden, nothing to show
                 ax.text(j + 0.5, i + 0.5, _wrap(words["no_data"], cell_chars), va="center",
-                        fontsize=_SMALL, color=_GREY_TEXT, style="italic", **inside)
+                        fontsize=_pt(_SMALL), color=_GREY_TEXT, style="italic", **inside)
                 continue
             if value is None:
                 hidden.append((i, j))
                 ax.text(j + 0.5, i + 0.5, _wrap(suppressed_label, cell_chars), va="center",
-                        fontsize=_SMALL, color=_INK, style="italic", **inside,
+                        fontsize=_pt(_SMALL), color=_INK, style="italic", **inside,
                         bbox={"facecolor": _SUPPRESSED_FILL, "edgecolor": "none", "pad": 1.5})
                 continue
             fill = cmap(norm(value))
             coloured.append((i, j))
             fills.append(fill)
             text = _number(value, words)
-            n = counts[i][j] if counts is not None else None
+            n = counts[i][j] if counts is not None and not narrow else None
             ink = text_colour_on(fill)
             if n is None:
-                ax.text(j + 0.5, i + 0.5, text, va="center", color=ink, fontsize=11.5,
+                ax.text(j + 0.5, i + 0.5, text, va="center", color=ink, fontsize=_pt(11.5),
                         fontweight="bold", **inside)
             else:
-                ax.text(j + 0.5, i + 0.46, text, va="bottom", color=ink, fontsize=11.5,
+                ax.text(j + 0.5, i + 0.46, text, va="bottom", color=ink, fontsize=_pt(11.5),
                         fontweight="bold", **inside)
                 ax.text(j + 0.5, i + 0.56, _count(n, words), va="top", color=ink,
-                        fontsize=_SMALL, **inside)
+                        fontsize=_pt(_SMALL), **inside)
     if coloured:
         ax.add_collection(PolyCollection(_squares(coloured), facecolors=fills, linewidths=0),
                           autolim=False)
@@ -743,10 +855,12 @@ def _draw_matrix(
     ax.set_ylim(n_rows, 0)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    col_chars = max(int(6.0 / n_cols * 12), 8)
+    col_chars = max(_chars(6.0 / n_cols * 12), 8)
     ax.set_xticks([j + 0.5 for j in range(n_cols)],
-                  labels=[_wrap(c, col_chars) for c in col_labels])
-    ax.set_yticks([i + 0.5 for i in range(n_rows)], labels=[_wrap(r, 28) for r in row_labels])
+                  labels=[_wrap(c, 16 if narrow else col_chars) for c in col_labels],
+                  rotation=90 if narrow else 0)
+    ax.set_yticks([i + 0.5 for i in range(n_rows)],
+                  labels=[_wrap(r, 12 if narrow else _chars(28)) for r in row_labels])
     ax.tick_params(length=0, pad=4)
     ax.tick_params(axis="x", labelcolor=_INK)
     for spine in ax.spines.values():
@@ -763,9 +877,16 @@ def _draw_matrix(
     ticks = _scale_ticks(lo, hi)
     colourbar.set_ticks(ticks, labels=[_scale_number(t, words) for t in ticks])
     colourbar.outline.set_visible(False)
-    colourbar.ax.tick_params(length=0, labelsize=_SMALL)
-    colourbar.set_label(words["score"], fontsize=_SMALL)
+    colourbar.ax.tick_params(length=0, labelsize=_pt(_SMALL))
+    colourbar.set_label(_wrap(words["score"], _chars(90)), fontsize=_pt(_SMALL))
     return ax
+
+
+def _column_label_lines(cols: list[str]) -> float:
+    """How many page text lines the column names take: wrapped, or upright on a phone."""
+    if _screen().width < 5:  # upright names: their length, in lines of about 2 characters
+        return max(len(line) for c in cols for line in _wrap(c, 16).split("\n")) / 2.2
+    return max(_line_count(_wrap(c, max(_chars(6.0 / len(cols) * 12), 8))) for c in cols)
 
 
 def _squares(cells: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
@@ -786,6 +907,7 @@ def _check_matrix_values(grid: list[list[float | None]], lo: float, hi: float, n
             _in_scale(value, lo, hi, f"{name}[{i}][{j}]")
 
 
+@_for_screen
 def heatmap_chart(
     matrix: Any,
     *,
@@ -822,6 +944,8 @@ def heatmap_chart(
     total_row : bool, default False
         The last row is the partnership as a whole: its label is bold and a wider gap sets
         it apart from the partners.
+    screen : {"page", "slide", "phone"}, default "page"
+        Where the chart is shown: sets its size and text sizes (:data:`SCREENS`).
     title : str, optional
         Printed above the chart.
     labels : mapping, optional
@@ -849,7 +973,7 @@ def heatmap_chart(
     _check_matrix_values(grid, lo, hi, "matrix")
     counts = _counts_matrix(n, (len(rows), len(cols)))
     suppressed_label = _check_text(suppressed_label, "suppressed_label")
-    max_col_lines = max(_line_count(_wrap(c, max(int(6.0 / len(cols) * 12), 8))) for c in cols)
+    max_col_lines = _column_label_lines(cols)
     height = 1.25 + 0.62 * len(rows) + 0.18 * max_col_lines + (0.35 if title else 0)
     with _style():
         fig = _new_figure(height, title)
@@ -861,6 +985,7 @@ def heatmap_chart(
     return fig
 
 
+@_for_screen
 def rating_matrix_chart(
     matrix: Any,
     *,
@@ -890,6 +1015,8 @@ def rating_matrix_chart(
     n : list of lists, optional
         Ratings per cell, printed under the value; 0 with no value means nobody rated
         (``labels["no_data"]``, unhatched).
+    screen : {"page", "slide", "phone"}, default "page"
+        Where the chart is shown: sets its size and text sizes (:data:`SCREENS`).
     title : str, optional
         Printed above the chart.
     labels : mapping, optional
@@ -922,7 +1049,7 @@ def rating_matrix_chart(
     _check_matrix_values(grid, lo, hi, "matrix")
     counts = _counts_matrix(n, (len(rows), len(cols)))
     suppressed_label = _check_text(suppressed_label, "suppressed_label")
-    max_col_lines = max(_line_count(_wrap(c, max(int(6.0 / len(cols) * 12), 8))) for c in cols)
+    max_col_lines = _column_label_lines(cols)
     height = 1.5 + 0.62 * len(rows) + 0.18 * max_col_lines + (0.35 if title else 0)
     with _style():
         fig = _new_figure(height, title)
@@ -1010,6 +1137,7 @@ def _segments(counts: tuple[int, ...] | None) -> tuple[list[float], list[float]]
     return pct, [float(v) for v in lefts]
 
 
+@_for_screen
 def diverging_likert_chart(
     distributions: Any,
     *,
@@ -1050,6 +1178,8 @@ def diverging_likert_chart(
     sort : bool, default False
         Sort items by share of positive answers, highest first (keep False to preserve
         questionnaire order).
+    screen : {"page", "slide", "phone"}, default "page"
+        Where the chart is shown: sets its size and text sizes (:data:`SCREENS`).
     title : str, optional
         Printed above the chart.
     labels : mapping, optional
@@ -1097,7 +1227,7 @@ def diverging_likert_chart(
     if sort:
         half = len(point_list) // 2
         rows.sort(key=lambda r: -(sum((r.counts or ())[-half:]) / r.valid) if r.valid else 1.0)
-    chars = int(_LIKERT_BAR_INCHES * 72 / (_RC["ytick.labelsize"] * 0.58))
+    chars = int(_likert_bar_inches() * 72 / (_pt(_RC["ytick.labelsize"]) * 0.58))
     texts = [_likert_row_label(r, words, chars) for r in rows]
     layout = _likert_layout(texts)
     height = 1.2 + layout.total + (0.35 if title else 0)
@@ -1106,12 +1236,12 @@ def diverging_likert_chart(
         fig = _new_figure(height, title)
         ax, ax_dk = fig.subplots(1, 2, sharey=True, width_ratios=[5.2, 1])
         extent = _likert_extent(rows)
-        inch_per_percent = _LIKERT_BAR_INCHES / (2 * extent)
+        inch_per_percent = _likert_bar_inches() / (2 * extent)
         label_at = blended_transform_factory(ax.transAxes, ax.transData)
         for y, text in zip(layout.centres, texts, strict=True):
             ax.annotate(text, (0, y - _LIKERT_BAR / 2), xycoords=label_at, xytext=(0, 3),
                         textcoords="offset points", ha="left", va="bottom",
-                        fontsize=_RC["ytick.labelsize"], annotation_clip=False,
+                        fontsize=_pt(_RC["ytick.labelsize"]), annotation_clip=False,
                         in_layout=False)
         _draw_likert_bars(ax, ax_dk, layout.centres, rows, colours, extent, inch_per_percent,
                           words)
@@ -1121,21 +1251,26 @@ def diverging_likert_chart(
         ax.vlines(np.zeros(len(ys)), ys - _LIKERT_BAR / 2 - 0.07, ys + _LIKERT_BAR / 2 + 0.07,
                   color=_GREY_TEXT, lw=1.0, zorder=0.5)
         _likert_axes(ax, ax_dk, layout.total, extent, dk_label, words, rows)
-        handles = [Patch(facecolor=c, label=_wrap(name, 16)) for c, name in zip(
+        handles = [Patch(facecolor=c, label=_wrap(name, _chars(16))) for c, name in zip(
             colours, names, strict=True)]
-        handles.append(Patch(facecolor=_DONT_KNOW, label=_wrap(dk_label, 16)))
+        handles.append(Patch(facecolor=_DONT_KNOW, label=_wrap(dk_label, _chars(16))))
         fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 6),
-                   handlelength=1.2, columnspacing=1.2, fontsize=_SMALL)
+                   handlelength=1.2, columnspacing=1.2, fontsize=_pt(_SMALL))
     return fig
 
 
-# Bars are laid out in inches (one data unit on the y axis is about one inch), each item's
+# Bars are laid out in page inches (one data unit on the y axis is about one inch, times the
+# screen's font scale, as the text is), each item's
 # text on its own line(s) above its bar: the bars get the full width, which keeps long
 # Indonesian statements readable on a phone instead of squeezing them into a left margin.
 _LIKERT_BAR = 0.30  # bar thickness, inches
 _LIKERT_LINE = 0.18  # one line of item text, inches
 _LIKERT_GAP = 0.2  # between one bar and the next item's text, inches
-_LIKERT_BAR_INCHES = (FIG_WIDTH - 0.3) * 5.2 / 6.2 - 0.2  # width of the bar axes
+
+
+def _likert_bar_inches() -> float:
+    """Return the width of the bar axes on the screen being drawn for, in inches."""
+    return (_screen().width - 0.3) * 5.2 / 6.2 - 0.2
 
 
 @dataclass(frozen=True)
@@ -1184,7 +1319,7 @@ def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distri
                       words: dict[str, str]) -> None:
     """One ``barh`` call per category for all items (not one per segment): far fewer artists."""
     inside: dict[str, Any] = {
-        "ha": "center", "va": "center", "fontsize": _SMALL, "in_layout": False}
+        "ha": "center", "va": "center", "fontsize": _pt(_SMALL), "in_layout": False}
     shown = [(y, r) for y, r in zip(ys, rows, strict=True) if not r.suppressed and r.valid]
     empty = [(y, r) for y, r in zip(ys, rows, strict=True) if r.suppressed or not r.valid]
     if empty:
@@ -1209,7 +1344,7 @@ def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distri
             for y, share, left in zip(bar_ys[drawn], pct[drawn, k], lefts[drawn, k],
                                       strict=True):
                 text = _percent(share, words)
-                if share * inch_per_percent >= _text_inches(text, _SMALL) + 0.04:
+                if share * inch_per_percent >= _text_inches(text, _pt(_SMALL)) + 0.04:
                     ax.text(left + share / 2, y, text, color=ink, **inside)
     with_dk = [(y, r) for y, r in zip(ys, rows, strict=True)
                if not r.suppressed and r.valid + (r.dont_know or 0)]
@@ -1219,7 +1354,7 @@ def _draw_likert_bars(ax: Axes, ax_dk: Axes, ys: list[float], rows: list[_Distri
                    linewidth=0)
     for (y, _), share in zip(with_dk, shares, strict=True):
         ax_dk.text(share, y, " " + _percent(share, words), ha="left", va="center",
-                   fontsize=_SMALL, color=_GREY_TEXT, in_layout=False)
+                   fontsize=_pt(_SMALL), color=_GREY_TEXT, in_layout=False)
 
 
 def _likert_axes(ax: Axes, ax_dk: Axes, total: float, extent: float, dk_label: str,
@@ -1244,8 +1379,8 @@ def _likert_axes(ax: Axes, ax_dk: Axes, total: float, extent: float, dk_label: s
     top = max(20.0, math.ceil(largest * 1.5 / 10) * 10)
     ax_dk.set_xlim(0, top)
     ax_dk.set_xticks([0, top], labels=[_percent(0, words), _percent(top, words)])
-    ax_dk.set_title(_wrap(dk_label, 14), fontsize=_SMALL, color=_GREY_TEXT, loc="left")
-    ax_dk.set_xlabel(_wrap(words["percent_all"], 14))
+    ax_dk.set_title(_wrap(dk_label, _chars(14)), fontsize=_pt(_SMALL), color=_GREY_TEXT, loc="left")
+    ax_dk.set_xlabel(_wrap(words["percent_all"], _chars(14)))
 
 
 # --------------------------------------------------------------------------- over time
@@ -1293,6 +1428,7 @@ def _label_map(mapping: Any, name: str) -> dict[Any, str]:
     return {k: _check_text(v, f"{name}[{k!r}]") for k, v in mapping.items()}
 
 
+@_for_screen
 def over_time_chart(
     rows: Any,
     *,
@@ -1324,6 +1460,8 @@ def over_time_chart(
         distinct Okabe-Ito colours and markers.
     bands : list of mapping, optional
         Score bands ``{"label", "min", "max"}`` shaded behind the lines.
+    screen : {"page", "slide", "phone"}, default "page"
+        Where the chart is shown: sets its size and text sizes (:data:`SCREENS`).
     title : str, optional
         Printed above the chart.
     labels : mapping, optional
@@ -1369,7 +1507,8 @@ def over_time_chart(
             shift = (k - (count - 1) / 2) * dodge
             _draw_series(ax, k, name, [points.get((key, r)) for r in round_keys], shift,
                          annotate=count == 1, words=words)
-        ax.set_xticks(range(len(round_keys)), labels=[_wrap(rounds[r], 14) for r in round_keys])
+        ax.set_xticks(range(len(round_keys)),
+                      labels=[_wrap(rounds[r], _chars(14)) for r in round_keys])
         ax.set_xlim(-0.5, len(round_keys) - 0.5)
         pad = (hi - lo) * 0.04
         ax.set_ylim(lo - pad, hi + pad)
@@ -1379,7 +1518,7 @@ def over_time_chart(
         if count > 1:
             _series_legend(fig, ax)
         if has_gap:  # supxlabel takes part in the layout, unlike a loose fig.text
-            fig.supxlabel(words["gap_note"], x=0.01, ha="left", fontsize=_SMALL,
+            fig.supxlabel(words["gap_note"], x=0.01, ha="left", fontsize=_pt(_SMALL),
                           color=_GREY_TEXT, style="italic")
     return fig
 
@@ -1387,12 +1526,13 @@ def over_time_chart(
 def _series_legend(fig: Figure, ax: Axes) -> None:
     """As many columns as fit the figure's width: a legend wider than the figure is cut off."""
     handles, names = ax.get_legend_handles_labels()
-    names = [_wrap(name, 34) for name in names]
-    entry = max(_text_inches(name, _RC["legend.fontsize"], 0.56) for name in names) + 0.75
-    ncols = max(1, min(len(names), 4, int((FIG_WIDTH - 0.3) // entry)))
+    names = [_wrap(name, _chars(34)) for name in names]
+    entry = max(_text_inches(name, _pt(_RC["legend.fontsize"]), 0.56) for name in names) + 0.75
+    ncols = max(1, min(len(names), 4, int((_screen().width - 0.3) // entry)))
     fig.legend(handles, names, loc="outside upper center", ncols=ncols, handlelength=2.2)
     rows = math.ceil(len(names) / ncols)
-    fig.set_figheight(fig.get_figheight() + 0.22 * (rows - 1))  # keep the plot's own height
+    if _screen().aspect is None:  # a fixed shape (a slide) keeps its height
+        fig.set_figheight(fig.get_figheight() + _pt(0.22) * (rows - 1))
 
 
 def _draw_series(ax: Axes, k: int, name: str, points: list[_Point | None], shift: float, *,
@@ -1414,7 +1554,7 @@ def _draw_series(ax: Axes, k: int, name: str, points: list[_Point | None], shift
             if not np.isnan(y):
                 ax.annotate(_number(float(y), words), (x, y), xytext=(8, 5),
                             textcoords="offset points", ha="left", va="bottom",
-                            fontsize=_SMALL, color=_INK, zorder=4, in_layout=False,
+                            fontsize=_pt(_SMALL), color=_INK, zorder=4, in_layout=False,
                             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
 
 

@@ -2,10 +2,12 @@
 
 The bootstrap is implemented here in numpy rather than by calling
 ``scipy.stats.bootstrap`` once per group, because a round report describes hundreds of groups
-and the mean has two shortcuts scipy cannot take: its jackknife is closed-form, and a sample
-with few distinct values (Likert scores live on a lattice) can be resampled by drawing
-multinomial counts of the distinct values instead of n indices. The tests cross-check the
-intervals against ``scipy.stats.bootstrap(method="BCa")`` and a published example.
+and the mean has three shortcuts scipy cannot take: its jackknife is closed-form; the groups
+of one call that have the same size draw the same resample counts from the same seed, so the
+count matrix is drawn once per size and each group's bootstrap means are one matrix-vector
+product; and a large sample with few distinct values (Likert scores live on a lattice) can be
+resampled by drawing multinomial counts of the distinct values instead of n indices. The tests
+cross-check the intervals against ``scipy.stats.bootstrap(method="BCa")`` and a published example.
 """
 
 from __future__ import annotations
@@ -41,14 +43,25 @@ __all__ = [
 #: above the B >= 1000 that Efron & Tibshirani (1993, ch. 19) advise for percentile-based
 #: intervals. It keeps a 3,000-respondent round (40 groups) at a few tens of milliseconds.
 DEFAULT_N_RESAMPLES = 2000
+#: Share the resample counts of equal-sized groups within a :func:`describe` call (same
+#: figures, less time); False is the reference path, kept for the equivalence checks.
+SHARE_DRAWS = True
 #: Groups smaller than this get no interval (ci_method "none").
 MIN_N_CI = 3
-# Samples with at most n / _LATTICE_RATIO distinct values are resampled through multinomial
+# Larger samples (see _SHARED_ELEMENTS) with at most n / _LATTICE_RATIO distinct values are
+# resampled through multinomial
 # counts of the distinct values (measured cost about 100 ns x B x distinct values), others
 # through index matrices (about 4.5 ns x B x n); both draw from the same distribution.
 _LATTICE_RATIO = 25
 # Elements per index-matrix chunk, to bound memory (8 bytes each: 32 MiB).
 _CHUNK_ELEMENTS = 1 << 22
+# Groups with n_resamples x n at most this many elements are resampled through a matrix of
+# resample counts (B x n: how often each sorted value is drawn in each resample) and one
+# matrix-vector product. With an int seed every group starts from the same seed, so every group
+# of the same size draws the same counts: the matrix is drawn once per size and shared by all
+# groups of that size in a ``describe`` call (a round has dozens of groups of a few sizes). The
+# numbers are those a group alone draws, so sharing changes nothing but the time.
+_SHARED_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -122,16 +135,52 @@ def _rng_factory(
     return lambda: np.random.default_rng(seed)
 
 
+class _Draws:
+    """Resample count matrices by group size, for groups whose generators start alike.
+
+    ``share=False`` draws every matrix afresh: the reference path the shared one is checked
+    against (``bench/analysis.py --check``, ``tests/analysis/test_speed_equivalence.py``).
+    """
+
+    def __init__(self, share: bool = True) -> None:
+        self.share = share
+        self._by_size: dict[tuple[int, int], np.ndarray] = {}
+
+    def counts(self, n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+        key = (n, n_resamples)
+        if key in self._by_size:
+            return self._by_size[key]
+        counts = _resample_counts(n, n_resamples, rng)
+        if self.share:
+            self._by_size[key] = counts
+        return counts
+
+
+def _resample_counts(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """B x n matrix: how often each of n values is drawn in each of B resamples."""
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    idx += np.arange(n_resamples)[:, None] * n
+    counts: np.ndarray = np.bincount(idx.ravel(), minlength=n_resamples * n)
+    return counts.reshape(n_resamples, n).astype(float)
+
+
 def _bootstrap_means(
-    x_sorted: np.ndarray, n_resamples: int, rng: np.random.Generator
+    x_sorted: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+    draws: _Draws | None = None,
 ) -> np.ndarray:
     """Means of ``n_resamples`` resamples (with replacement) of ``x_sorted``."""
     n = len(x_sorted)
+    if n * n_resamples <= _SHARED_ELEMENTS:
+        counts_matrix = (draws or _Draws(share=False)).counts(n, n_resamples, rng)
+        shared: np.ndarray = (counts_matrix @ x_sorted) / n
+        return shared
     values, counts = np.unique(x_sorted, return_counts=True)
     if len(values) * _LATTICE_RATIO <= n:
         # Resampling n values with replacement = multinomial counts over the distinct values.
-        draws = rng.multinomial(n, counts / n, size=n_resamples)
-        lattice: np.ndarray = (draws @ values) / n
+        picked = rng.multinomial(n, counts / n, size=n_resamples)
+        lattice: np.ndarray = (picked @ values) / n
         return lattice
     means = np.empty(n_resamples)
     rows = max(1, _CHUNK_ELEMENTS // n)
@@ -148,10 +197,11 @@ def _interval(
     n_resamples: int,
     rng: np.random.Generator,
     method: str,
+    draws: _Draws | None = None,
 ) -> tuple[float, float, str, float]:
     """(low, high, method used, bootstrap SE) for a non-degenerate sample of size >= 2."""
     theta = float(x_sorted.mean())
-    boot = _bootstrap_means(x_sorted, n_resamples, rng)
+    boot = _bootstrap_means(x_sorted, n_resamples, rng, draws)
     se = float(boot.std(ddof=1))
     alpha = (1.0 - ci_level) / 2.0
     probs = np.array([alpha, 1.0 - alpha])
@@ -253,6 +303,7 @@ def _describe_one(
     rng: np.random.Generator,
     method: str,
     min_n: int,
+    draws: _Draws | None = None,
 ) -> BootstrapResult:
     n = len(x_sorted)
     mean = float(x_sorted.mean()) if n else float("nan")
@@ -261,7 +312,7 @@ def _describe_one(
         return BootstrapResult(mean, n, nan, nan, "none", level, 0, nan)
     if x_sorted[0] == x_sorted[-1]:
         return BootstrapResult(mean, n, mean, mean, "degenerate", level, 0, 0.0)
-    low, high, used, se = _interval(x_sorted, level, n_resamples, rng, method)
+    low, high, used, se = _interval(x_sorted, level, n_resamples, rng, method, draws)
     return BootstrapResult(mean, n, low, high, used, level, n_resamples, se)
 
 
@@ -381,8 +432,10 @@ def describe(
     order = np.lexsort((valid_x, valid_codes))  # by group, values sorted within each group
     bounds = np.cumsum(np.bincount(valid_codes, minlength=len(out)))[:-1]
     next_rng = _rng_factory(random_state)
+    # A shared generator draws differently for every group: nothing to share then.
+    draws = _Draws(share=SHARE_DRAWS and not isinstance(random_state, np.random.Generator))
     groups = np.split(valid_x[order], bounds) if len(out) else []
-    ci = [_describe_one(group_x, level, b, next_rng(), "bca", min_n) for group_x in groups]
+    ci = [_describe_one(x_g, level, b, next_rng(), "bca", min_n, draws) for x_g in groups]
     out["n"] = out["n"].astype(np.int64)
     out["ci_low"] = np.array([r.ci_low for r in ci], dtype=float)
     out["ci_high"] = np.array([r.ci_high for r in ci], dtype=float)

@@ -92,8 +92,11 @@ __all__ = [
     "format_p",
     "gap_sentence",
     "group_sentence",
+    "meta_perception_sentence",
+    "p_method_sentence",
     "partner_difference_sentence",
     "rating_asymmetry_sentence",
+    "reliability_choice_sentence",
     "reliability_sentence",
     "suppressed_sentence",
     "trend_sentence",
@@ -1839,6 +1842,309 @@ def rating_asymmetry_sentence(
         )
 
     return _both(build)
+
+
+# --------------------------------------------------------------------------- meta-perception
+
+
+def meta_perception_sentence(
+    row: Mapping[str, Any] | pd.Series,
+    label: Mapping[str, str] | str,
+    name: Mapping[str, str] | str,
+    *,
+    min_n: int = 5,
+    scale_min: float | None = None,
+    scale_max: float | None = None,
+) -> Sentence:
+    """Say how a partner expects the others to rate something, against how they do.
+
+    Parameters
+    ----------
+    row : dict or pandas.Series
+        A row of :func:`analysis.metaperception.meta_perception`: ``n_predicted``,
+        ``predicted_mean``, ``n_actual``, ``actual_mean``, ``difference``, optional
+        ``p_value`` / ``p_adjusted`` (no test: the partnership row) and ``reason``.
+    label : {"id": str, "en": str} or str
+        What is rated (a dimension, or an item's statement, quoted as the caller wishes).
+    name : {"id": str, "en": str} or str
+        Who predicts: the partner's name, or e.g. "Partners together" for the partnership row.
+    min_n : int, default 5
+        Fewest predictions and fewest actual values for a comparison (pass k).
+    scale_min, scale_max : float, optional
+        Scale bounds (else from the row, else 1 and 5) for the practical judgement.
+
+    Returns
+    -------
+    dict
+        ``{"id": str, "en": str}``.
+
+    Raises
+    ------
+    ValueError
+        If ``difference`` is not ``predicted_mean - actual_mean``.
+
+    Notes
+    -----
+    A positive difference is an overestimate ("thinks it is seen better than it is"), a
+    negative one an underestimate; a difference that rounds to 0.0 matches. Evidence words
+    and "small in practice" follow the module rules; without a p-value the sentence says no
+    test was run.
+
+    Examples
+    --------
+    >>> row = {"n_predicted": 6, "predicted_mean": 4.25, "n_actual": 11, "actual_mean": 3.1,
+    ...        "difference": 1.15, "p_value": 0.004, "p_adjusted": 0.008}
+    >>> out = meta_perception_sentence(row, "Transparansi", "Dinas Kesehatan")
+    >>> print(out["en"])  # doctest: +NORMALIZE_WHITESPACE
+    Dinas Kesehatan expects the other partners to rate Transparansi 4.3 (n = 6); they
+    actually rate it 3.1 (n = 11). Dinas Kesehatan overestimates how it is seen by 1.2
+    points. A difference this large would rarely arise by chance alone (p = 0.008,
+    adjusted for multiple tests).
+    >>> print(out["id"])  # doctest: +NORMALIZE_WHITESPACE
+    Dinas Kesehatan memperkirakan mitra lain menilai Transparansi 4,3 (n = 6); kenyataannya
+    mitra lain menilainya 3,1 (n = 11). Dinas Kesehatan memperkirakan terlalu tinggi
+    sebesar 1,2 poin. Selisih sebesar ini jarang muncul hanya karena kebetulan (p = 0,008,
+    sudah dikoreksi untuk uji berganda).
+    """
+    where = "meta_perception_sentence"
+    _check_row(row, where, ("n_predicted", "predicted_mean", "n_actual", "actual_mean",
+                            "difference"))
+    what, who = _text(label, "label"), _text(name, "name")
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 1:
+        raise ValueError(f"min_n must be a positive int, got {min_n!r}")
+    predicted = _float(row["predicted_mean"], "predicted_mean")
+    actual = _float(row["actual_mean"], "actual_mean")
+    difference = _float(row["difference"], "difference")
+    n_pred, n_act = _count(row["n_predicted"], "n_predicted"), _count(row["n_actual"], "n_actual")
+    has_test = "p_value" in row and not _missing(row.get("p_value"))
+    p, adjusted = _p(row, where) if has_test else (math.nan, False)
+    if (
+        _reason(row) is not None
+        or min(n_pred, n_act) < min_n
+        or math.isnan(predicted)
+        or math.isnan(actual)
+        or math.isnan(difference)
+    ):
+        return {
+            "id": (
+                f"Terlalu sedikit jawaban untuk membandingkan perkiraan {who['id']} dengan "
+                f"penilaian mitra lain untuk {what['id']}."
+            ),
+            "en": (
+                f"Too few responses to compare what {who['en']} expects the other partners to "
+                f"say about {what['en']} with what they say."
+            ),
+        }
+    if abs(difference - (predicted - actual)) > 1e-9 * max(1.0, abs(predicted), abs(actual)):
+        raise ValueError(
+            f"{where}: difference must be predicted_mean - actual_mean = "
+            f"{predicted - actual}, got {difference}"
+        )
+    low, high = _scale(row, scale_min, scale_max)
+    small = _small_in_practice(difference, low, high)
+
+    def build(lang: Lang) -> str:
+        en = lang == "en"
+        a, quoted = who[lang], what[lang]
+        pr, ac = _fmt(predicted, lang), _fmt(actual, lang)
+        n1, n2 = _fmt(n_pred, lang, 0), _fmt(n_act, lang, 0)
+        if _is_zero(difference):
+            return (
+                f"{a} expects the other partners to rate {quoted} {pr} (n = {n1}), and they "
+                f"do ({ac}, n = {n2}): the expectation matches how it is seen."
+                if en
+                else f"{a} memperkirakan mitra lain menilai {quoted} {pr} (n = {n1}), dan "
+                f"memang begitu ({ac}, n = {n2}): perkiraannya sesuai dengan penilaian mereka."
+            )
+        d = _fmt(abs(difference), lang)
+        over = difference > 0
+        text = (
+            f"{a} expects the other partners to rate {quoted} {pr} (n = {n1}); they actually "
+            f"rate it {ac} (n = {n2}). {a} {'over' if over else 'under'}estimates how it is "
+            f"seen by {d} points."
+            if en
+            else f"{a} memperkirakan mitra lain menilai {quoted} {pr} (n = {n1}); kenyataannya "
+            f"mitra lain menilainya {ac} (n = {n2}). {a} memperkirakan terlalu "
+            f"{'tinggi' if over else 'rendah'} sebesar {d} poin."
+        )
+        if not has_test:
+            return text + (
+                " No test was run on this difference: use it to start a conversation, not as "
+                "a finding."
+                if en
+                else " Selisih ini belum diuji secara statistik; gunakan sebagai bahan "
+                "diskusi, bukan kesimpulan."
+            )
+        ptext = _p_text(p, adjusted, lang)
+        tier = _tier(p)
+        if tier == "strong":
+            text += (
+                f" A difference this large would rarely arise by chance alone ({ptext})"
+                if en
+                else f" Selisih sebesar ini jarang muncul hanya karena kebetulan ({ptext})"
+            )
+            if small:
+                text += ", but it is small in practice" if en else (
+                    ", tetapi dalam praktik selisihnya kecil"
+                )
+            return text + "."
+        if tier == "weak":
+            return text + (
+                f" This difference might be chance ({ptext})."
+                if en
+                else f" Selisih ini masih mungkin hanya kebetulan ({ptext})."
+            )
+        return text + (
+            f" This difference could easily be chance ({ptext})."
+            if en
+            else f" Selisih ini bisa saja hanya kebetulan ({ptext})."
+        )
+
+    return _both(build)
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def p_method_sentence(row: Mapping[str, Any] | pd.Series) -> Sentence | None:
+    """Say how a p-value was obtained: exact, by permutation, by Monte Carlo or approximated.
+
+    Parameters
+    ----------
+    row : dict or pandas.Series
+        A test row with ``p_method`` (``"exact"``, ``"permutation"``, ``"monte_carlo"`` or
+        ``"asymptotic"``) and, for Monte Carlo, ``p_mc_se`` and the number of random
+        arrangements in ``n_resamples`` or ``n_permutations``.
+
+    Returns
+    -------
+    dict or None
+        ``{"id": str, "en": str}``, or None when the row has no p-value method.
+
+    Notes
+    -----
+    "permutation" with a complete enumeration is exact too (conditional on ties). The Monte
+    Carlo standard error is given to three decimals, or as "< 0.001".
+
+    Examples
+    --------
+    >>> p_method_sentence({"p_method": "exact"})["en"]
+    'Exact p-value: every possible arrangement of the answers was counted.'
+    >>> row = {"p_method": "monte_carlo", "n_permutations": 999, "p_mc_se": 0.0071}
+    >>> print(p_method_sentence(row)["en"])  # doctest: +NORMALIZE_WHITESPACE
+    Monte Carlo p-value from 999 random arrangements of the answers (standard error
+    0.007).
+    >>> print(p_method_sentence(row)["id"])  # doctest: +NORMALIZE_WHITESPACE
+    Nilai p Monte Carlo dari 999 susunan acak jawaban (galat baku 0,007).
+    """
+    method = row.get("p_method") if isinstance(row, Mapping | pd.Series) else None
+    if _missing(method) or method is None:
+        return None
+    method = str(method)
+    if method in ("exact", "permutation"):
+        return {
+            "id": "Nilai p eksak: setiap kemungkinan susunan jawaban dihitung.",
+            "en": "Exact p-value: every possible arrangement of the answers was counted.",
+        }
+    if method == "asymptotic":
+        return {
+            "id": "Nilai p dari pendekatan normal/khi-kuadrat (kelompok terlalu besar untuk "
+            "dihitung satu per satu).",
+            "en": "Approximate p-value (normal or chi-squared): the groups are too large to "
+            "count every arrangement.",
+        }
+    if method == "monte_carlo":
+        m = _count(row.get("n_resamples") if "n_resamples" in row else row.get("n_permutations"),
+                   "n_resamples")
+        se = _opt_float(row, "p_mc_se")
+
+        def build(lang: Lang) -> str:
+            if math.isnan(se):
+                error = ""
+            elif se < 0.0005:
+                error = " (standard error < 0.001)" if lang == "en" else " (galat baku < 0,001)"
+            else:
+                value = _fmt(se, lang, 3)
+                error = (f" (standard error {value})" if lang == "en"
+                         else f" (galat baku {value})")
+            count = _fmt(m, lang, 0)
+            return (
+                f"Monte Carlo p-value from {count} random arrangements of the answers{error}."
+                if lang == "en"
+                else f"Nilai p Monte Carlo dari {count} susunan acak jawaban{error}."
+            )
+
+        return _both(build)
+    raise ValueError(f"p_method_sentence: unknown p_method {method!r}")
+
+
+_TRUST: dict[str, Sentence] = {
+    "agree": {
+        "id": "Alfa dan omega sejalan; keduanya dapat dipakai.",
+        "en": "Alpha and omega agree; either can be quoted.",
+    },
+    "unequal_loadings": {
+        "id": "Omega lebih tinggi daripada alfa karena pertanyaan-pertanyaannya tidak sama "
+        "kuat mengukur hal yang sama; alfa meremehkan keandalan, jadi pakailah omega.",
+        "en": "Omega is higher than alpha because the questions do not measure the common "
+        "theme equally strongly; alpha underestimates reliability here, so trust omega.",
+    },
+    "omega_not_estimable": {
+        "id": "Omega tidak dapat dihitung (kurang dari 3 pertanyaan atau terlalu sedikit "
+        "jawaban lengkap); pakailah alfa.",
+        "en": "Omega cannot be computed (fewer than 3 questions or too few complete "
+        "responses); read alpha.",
+    },
+    "nothing_estimable": {
+        "id": "Alfa maupun omega tidak dapat dihitung.",
+        "en": "Neither alpha nor omega can be computed.",
+    },
+    "negative_loading": {
+        "id": "Ada pertanyaan yang berlawanan arah dengan yang lain (mungkin skornya perlu "
+        "dibalik); jangan pakai alfa maupun omega sebelum pertanyaan itu diperiksa.",
+        "en": "A question runs against the others (perhaps it should be reverse-scored); "
+        "trust neither alpha nor omega until it is checked.",
+    },
+    "improper_solution": {
+        "id": "Model satu faktor di balik omega tidak wajar; jangan pakai alfa maupun omega "
+        "sebagai ringkasan.",
+        "en": "The one-factor model behind omega is improper; trust neither alpha nor omega "
+        "as a summary.",
+    },
+    "poor_one_factor_fit": {
+        "id": "Alfa jauh di atas omega: pertanyaan-pertanyaan ini tampaknya mengukur lebih "
+        "dari satu hal, jadi keduanya bukan ringkasan yang baik.",
+        "en": "Alpha is well above omega: the questions seem to measure more than one thing, "
+        "so neither is a sound summary.",
+    },
+}
+
+
+def reliability_choice_sentence(row: Mapping[str, Any] | pd.Series) -> Sentence | None:
+    """Say which reliability coefficient to trust when alpha and omega are both shown.
+
+    Parameters
+    ----------
+    row : dict or pandas.Series
+        A row of :func:`analysis.reliability.reliability_by_dimension` with ``trust_reason``
+        (from :func:`analysis.reliability.which_reliability`).
+
+    Returns
+    -------
+    dict or None
+        ``{"id": str, "en": str}``; None when the row has no ``trust_reason`` (older results).
+
+    Examples
+    --------
+    >>> reliability_choice_sentence({"trust_reason": "agree"})["en"]
+    'Alpha and omega agree; either can be quoted.'
+    """
+    reason = row.get("trust_reason") if isinstance(row, Mapping | pd.Series) else None
+    if reason is None or _missing(reason):
+        return None
+    if str(reason) not in _TRUST:
+        raise ValueError(f"reliability_choice_sentence: unknown trust_reason {reason!r}")
+    return dict(_TRUST[str(reason)])
 
 
 # --------------------------------------------------------------------------- suppression

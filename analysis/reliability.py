@@ -295,6 +295,9 @@ _PAF_MAX_ITER = 1000
 _PAF_TOL = 1e-10
 _REASON_OMEGA_ITEMS = "fewer_than_3_items"
 _REASON_OMEGA_VARIANCE = "no_item_variance"
+#: Omega bootstrap through answer patterns with draws shared by equal-sized dimensions (same
+#: figures, less time); False is the reference path, kept for the equivalence checks.
+FAST_OMEGA = True
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,7 @@ def _weighted_corr(x: np.ndarray, present: np.ndarray, weights: np.ndarray) -> n
 
     ``weights`` (B x n) are respondent counts (1 for the data, multinomial for a bootstrap
     resample); each r_ij uses the respondents who answered both items, as pandas ``corr``.
+    This is the reference; :func:`_pattern_corr` gives the same matrices faster.
     """
     n, k = x.shape
     xm = np.where(present, x, 0.0)
@@ -351,10 +355,18 @@ def _weighted_corr(x: np.ndarray, present: np.ndarray, weights: np.ndarray) -> n
         product: np.ndarray = weights @ (a[:, :, None] * b[:, None, :]).reshape(n, k * k)
         return product.reshape(-1, k, k)
 
-    count = pair(m, m)
-    sx = pair(xm, m)  # sum of x_i over rows where i and j are answered
-    sxx = pair(xm * xm, m)
-    sxy = pair(xm, xm)
+    return _corr_from_sums(pair(m, m), pair(xm, m), pair(xm * xm, m), pair(xm, xm))
+
+
+def _corr_from_sums(
+    count: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray
+) -> np.ndarray:
+    """Correlations (B x k x k) from the weighted pairwise sums of :func:`_weighted_corr`.
+
+    ``count``: rows answering both items; ``sx``/``sxx``: sum of x_i / x_i^2 over those rows;
+    ``sxy``: sum of x_i x_j.
+    """
+    k = count.shape[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * np.swapaxes(sx, 1, 2) / count
         var_i = sxx - sx**2 / count
@@ -365,6 +377,107 @@ def _weighted_corr(x: np.ndarray, present: np.ndarray, weights: np.ndarray) -> n
     corr[:, idx, idx] = 1.0
     result: np.ndarray = corr
     return result
+
+
+def _resample_draws(
+    n: int, n_resamples: int, random_state: int | np.random.Generator | None
+) -> np.ndarray:
+    """B x n respondent indices drawn with replacement, as ``rng.integers(0, n, (B, n))``.
+
+    Drawn as int32, which for n < 2**31 gives the very values of the default int64 draw
+    (numpy takes both from the same buffered 32-bit bounded generator) in half the memory.
+    """
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.Generator)
+        else np.random.default_rng(random_state)
+    )
+    dtype = np.int32 if n < 2**31 - 1 else np.int64
+    draws: np.ndarray = rng.integers(0, n, size=(n_resamples, n), dtype=dtype)
+    return draws
+
+
+def _exact_in_float(x: np.ndarray, present: np.ndarray) -> bool:
+    """Whether every weighted sum of n draws of x_i x_j is an integer below 2**53.
+
+    Then each sum is exact in float64 whatever the order of the additions, so sums taken
+    over answer patterns equal those taken respondent by respondent, to the bit.
+    """
+    values = x[present]
+    if values.size == 0 or not np.array_equal(values, np.rint(values)):
+        return False
+    return bool(float(np.max(values**2)) * x.shape[0] < 2.0**52)
+
+
+def _pattern_corr(x: np.ndarray, present: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """:func:`_weighted_corr` of the resamples ``draws`` (B x n indices), computed per pattern.
+
+    Respondents with the same answers (a Likert dimension of 5 items has a few thousand
+    patterns however many respondents) are counted together: each resample's sums are its
+    pattern counts times the pattern's products, one (B x patterns) @ (patterns x 4k^2)
+    product instead of four (B x n) @ (n x k^2) ones. Only for data where
+    :func:`_exact_in_float` holds, so the sums, and hence the correlations, are identical.
+    """
+    k = x.shape[1]
+    b = draws.shape[0]
+    xm = np.where(present, x, 0.0)
+    m = present.astype(float)
+    patterns, inverse = np.unique(np.concatenate([xm, m], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n_patterns = patterns.shape[0]
+    counts = np.empty((b, n_patterns))
+    for row in range(b):  # row by row keeps the index arrays in cache
+        counts[row] = np.bincount(inverse[draws[row]], minlength=n_patterns)
+    px, pm = patterns[:, :k], patterns[:, k:]
+    features = np.concatenate(
+        [
+            (a[:, :, None] * c[:, None, :]).reshape(n_patterns, k * k)
+            for a, c in ((pm, pm), (px, pm), (px * px, pm), (px, px))
+        ],
+        axis=1,
+    )
+    sums = (counts @ features).reshape(b, 4, k, k)
+    return _corr_from_sums(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3])
+
+
+def _bootstrap_corr(
+    x: np.ndarray,
+    present: np.ndarray,
+    n_resamples: int,
+    random_state: int | np.random.Generator | None,
+    shared: dict[tuple[int, int], np.ndarray] | None,
+) -> np.ndarray:
+    """Correlation matrices of the omega bootstrap resamples (B x k x k).
+
+    With ``FAST_OMEGA`` the draws come from :func:`_resample_draws` (shared through
+    ``shared`` by the dimensions of one call with an int seed: they restart the same seed,
+    so equal respondent counts draw equal indices) and the sums from :func:`_pattern_corr`;
+    otherwise the reference: a count matrix per call and :func:`_weighted_corr`.
+    """
+    n = x.shape[0]
+    if not FAST_OMEGA:
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.Generator)
+            else np.random.default_rng(random_state)
+        )
+        draws = rng.integers(0, n, size=(n_resamples, n))
+        offsets = np.arange(n_resamples)[:, None] * n
+        counts = np.bincount((draws + offsets).ravel(), minlength=n_resamples * n)
+        return _weighted_corr(x, present, counts.reshape(n_resamples, n).astype(float))
+    key = (n, n_resamples)
+    if shared is not None and key in shared:
+        draws = shared[key]
+    else:
+        draws = _resample_draws(n, n_resamples, random_state)
+        if shared is not None:
+            shared[key] = draws
+    if _exact_in_float(x, present):
+        return _pattern_corr(x, present, draws)
+    weights = np.empty((n_resamples, n))
+    for row in range(n_resamples):
+        weights[row] = np.bincount(draws[row], minlength=n)
+    return _weighted_corr(x, present, weights)
 
 
 def _one_factor_minres(corr: np.ndarray, tol: float = _PAF_TOL) -> tuple[np.ndarray, np.ndarray]:
@@ -481,6 +594,20 @@ def mcdonald_omega(
     >>> round(res.omega, 3), res.k, res.n, res.ci_low <= res.omega <= res.ci_high
     (0.941, 4, 6, True)
     """
+    return _mcdonald_omega(wide, ci_level, n_resamples, random_state, None)
+
+
+def _mcdonald_omega(
+    wide: Any,
+    ci_level: float,
+    n_resamples: int,
+    random_state: int | np.random.Generator | None,
+    shared: dict[tuple[int, int], np.ndarray] | None,
+) -> OmegaResult:
+    """Compute :func:`mcdonald_omega`, reusing bootstrap draws through ``shared``.
+
+    ``shared`` serves calls that restart the same int seed (see :func:`_bootstrap_corr`).
+    """
     frame = _as_item_frame(wide)
     level = check_ci_level(ci_level)
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
@@ -503,17 +630,7 @@ def mcdonald_omega(
     omega = float(_omega_from_loadings(loadings)[0])
     low = high = float("nan")
     if n_resamples > 0:
-        rng = (
-            random_state
-            if isinstance(random_state, np.random.Generator)
-            else np.random.default_rng(random_state)
-        )
-        # Resample counts per respondent: how often each row is drawn in each resample.
-        draws = rng.integers(0, n, size=(int(n_resamples), n))
-        offsets = np.arange(int(n_resamples))[:, None] * n
-        weights = np.bincount((draws + offsets).ravel(), minlength=int(n_resamples) * n)
-        weights = weights.reshape(int(n_resamples), n).astype(float)
-        boot_corr = _weighted_corr(x, present, weights)
+        boot_corr = _bootstrap_corr(x, present, int(n_resamples), random_state, shared)
         ok = ~np.isnan(boot_corr).any(axis=(1, 2))
         # A resample in which an item does not vary has no omega; with more than 10 % of
         # those the interval would describe an odd subset, so none is given.
@@ -692,6 +809,10 @@ def reliability_by_dimension(
     if min_respondents < 2:
         raise ValueError("min_respondents must be at least 2")
     wide = item_matrix(answers, items)
+    # Every dimension restarts the seed, so dimensions with as many respondents draw alike.
+    shared: dict[tuple[int, int], np.ndarray] | None = (
+        {} if isinstance(random_state, int | np.integer) and FAST_OMEGA else None
+    )
     rows = []
     for dimension, item_ids in items.groupby("dimension", sort=False)["item_id"]:
         sub = wide[list(item_ids)]
@@ -734,7 +855,9 @@ def reliability_by_dimension(
                     i for i, a in zip(ids, alpha_del, strict=True) if a > alpha + _EPS
                 ]
                 row["items_negative_r"] = [i for i, v in zip(ids, r, strict=True) if v < 0]
-        _add_omega(row, sub, n_complete, min_respondents, level, omega_resamples, random_state)
+        _add_omega(
+            row, sub, n_complete, min_respondents, level, omega_resamples, random_state, shared
+        )
         row["trust"], row["trust_reason"] = which_reliability(
             row["alpha"], row["omega"], row.pop("omega_loadings") or (), row.pop("omega_heywood")
         )
@@ -755,6 +878,7 @@ def _add_omega(
     level: float,
     n_resamples: int,
     random_state: int | None,
+    shared: dict[tuple[int, int], np.ndarray] | None,
 ) -> None:
     """Fill the omega fields of one ``reliability_by_dimension`` row."""
     if sub.shape[1] < 3:
@@ -764,7 +888,7 @@ def _add_omega(
         row["omega_reason"] = _REASON_RESPONDENTS
         return
     try:
-        res = mcdonald_omega(sub, level, n_resamples=n_resamples, random_state=random_state)
+        res = _mcdonald_omega(sub, level, n_resamples, random_state, shared)
     except ValueError:  # an item without variance among those who answered it
         row["omega_reason"] = _REASON_OMEGA_VARIANCE
         return

@@ -11,6 +11,7 @@ answers with pseudonymous panel codes does :func:`paired_wilcoxon` apply.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from analysis._common import (
 from analysis.compare import mann_whitney
 
 __all__ = [
+    "WILCOXON_RESAMPLES",
     "WilcoxonResult",
     "compare_rounds",
     "paired_wilcoxon",
@@ -42,12 +44,14 @@ __all__ = [
 
 _WILCOXON_METHODS = ("auto", "exact", "asymptotic", "permutation")
 _ZERO_METHODS = ("wilcox", "pratt", "zsplit")
-# "auto" thresholds, the same as scipy 1.17's own rule but applied here explicitly because
-# scipy's default changed between versions (statistics.md, Part B): the exact signed-rank table
-# up to 50 pairs without ties; with ties or zeros all 2^n sign patterns are enumerated up to
-# n = 13 (8,192 patterns); beyond that the tie-corrected normal approximation.
-_WILCOXON_EXACT_MAX_N = 50
-_WILCOXON_ENUMERATE_MAX_N = 13
+#: Largest number of ranked differences whose null distribution is counted exactly (over all
+#: 2^n sign patterns, by the shift algorithm: n steps over at most n(n + 1) + 1 half-rank
+#: sums, 27 million additions and a few milliseconds at n = 300). Chosen here rather than by
+#: scipy, whose own "auto" changed between versions (statistics.md, Part B).
+WILCOXON_EXACT_MAX_N = 300
+#: Random sign patterns of the Monte Carlo signed-rank test: the Monte Carlo standard error of
+#: a p near 0.05 is sqrt(0.05 * 0.95 / 9999) = 0.0022.
+WILCOXON_RESAMPLES = 9999
 
 
 # --------------------------------------------------------------------------- consecutive
@@ -411,7 +415,7 @@ def _round_order(rounds: pd.Series, order: Sequence[Hashable] | None) -> list[Ha
 
 @dataclass(frozen=True)
 class WilcoxonResult:
-    """Result of :func:`paired_wilcoxon`.
+    r"""Result of :func:`paired_wilcoxon`.
 
     Attributes
     ----------
@@ -425,7 +429,18 @@ class WilcoxonResult:
     p_value : float
         p-value for ``alternative``; NaN when no difference is non-zero.
     method : str
-        Method actually used: ``"exact"``, ``"permutation"`` or ``"asymptotic"``.
+        Method actually used: ``"exact"`` (signed-rank table), ``"permutation"`` (every sign
+        pattern enumerated: exact conditional test), ``"monte_carlo"`` (random sign patterns)
+        or ``"asymptotic"`` (normal approximation).
+    exact : bool
+        Whether ``p_value`` comes from a complete null distribution (``"exact"`` or an
+        enumerated ``"permutation"``).
+    n_resamples : int
+        Random sign patterns drawn for ``"monte_carlo"``; 0 when the p-value is exact or
+        asymptotic.
+    p_mc_se : float
+        Monte Carlo standard error of ``p_value``, :math:`\sqrt{p(1-p)/m}` (NaN unless
+        ``method == "monte_carlo"``): the precision of a sampled p.
     alternative : str
         ``"greater"``: ``after`` tends to be larger than ``before``.
     zero_method : str
@@ -450,6 +465,9 @@ class WilcoxonResult:
     correction: bool
     rank_biserial: float
     median_difference: float
+    exact: bool = False
+    n_resamples: int = 0
+    p_mc_se: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-serialisable dict (NaN becomes ``None``)."""
@@ -464,7 +482,7 @@ def paired_wilcoxon(
     *,
     zero_method: str = "wilcox",
     correction: bool = False,
-    n_resamples: int = 9999,
+    n_resamples: int = WILCOXON_RESAMPLES,
     random_state: int | None = 0,
 ) -> WilcoxonResult:
     r"""Wilcoxon signed-rank test for linked rounds, with matched-pairs rank-biserial r.
@@ -481,13 +499,12 @@ def paired_wilcoxon(
         ``"greater"``: ``after`` tends to be larger (the differences ``after - before`` are
         shifted above zero).
     method : {"auto", "exact", "permutation", "asymptotic"}, default "auto"
-        ``"auto"``: exact signed-rank distribution when there are no ties and no zeros that
-        get ranked, and at most 50 ranked differences; otherwise, with up to 13 ranked
-        differences, all :math:`2^n` sign patterns are enumerated (exact conditional test,
-        ``"permutation"``); otherwise the tie-corrected normal approximation. Chosen here
-        rather than by scipy because scipy's own ``"auto"`` changed between versions.
-        ``"exact"`` refuses ties or ranked zeros; ``"permutation"`` enumerates when
-        :math:`2^n \le` ``n_resamples`` and samples sign patterns otherwise.
+        ``"auto"`` follows the rule in the Notes: exact whenever the pairs are few enough to
+        count every sign pattern (up to 300), Monte Carlo above that with its precision
+        reported. ``"exact"`` refuses ties or ranked zeros; ``"permutation"`` counts every
+        sign pattern up to 300 ranked differences and otherwise samples ``n_resamples`` of
+        them (reported as ``"monte_carlo"``); ``"asymptotic"`` is the tie-corrected normal
+        approximation.
     zero_method : {"wilcox", "pratt", "zsplit"}, default "wilcox"
         Pairs with no change are common on Likert scales. ``"wilcox"`` (default, as R) drops
         them before ranking; ``"pratt"`` ranks them with the others and then drops their
@@ -497,7 +514,8 @@ def paired_wilcoxon(
         Continuity correction for the normal approximation (scipy's default; R's default is
         ``True``).
     n_resamples : int, default 9999
-        Random sign patterns for ``method="permutation"`` when enumeration is too large.
+        Random sign patterns of the Monte Carlo test, when enumeration is too large
+        (:data:`WILCOXON_RESAMPLES`).
     random_state : int or None, default 0
         Seed for sampled sign patterns.
 
@@ -506,7 +524,7 @@ def paired_wilcoxon(
     WilcoxonResult
         ``n``, ``n_zero``, ``t_plus``, ``t_minus``, ``p_value``, ``method`` (as used),
         ``alternative``, ``zero_method``, ``correction``, ``rank_biserial``,
-        ``median_difference``.
+        ``median_difference``, ``exact``, ``n_resamples``, ``p_mc_se``.
 
     Raises
     ------
@@ -519,14 +537,40 @@ def paired_wilcoxon(
     With :math:`d_i = after_i - before_i` and ranks of :math:`|d_i|`,
     :math:`T^+ = \sum_{d_i > 0} rank_i` and :math:`T^- = \sum_{d_i < 0} rank_i`.
     The effect size is Kerby's (2014) simple difference
-    :math:`r = (T^+ - T^-)/(T^+ + T^-)`, in [-1, 1]. The p-value comes from
-    :func:`scipy.stats.wilcoxon` with the method chosen above passed explicitly. When all
+    :math:`r = (T^+ - T^-)/(T^+ + T^-)`, in [-1, 1]. The normal approximation is
+    :func:`scipy.stats.wilcoxon`'s (``method="asymptotic"``); the other p-values are
+    computed here as below. When all
     differences are zero the test is undefined: ``p_value`` and ``rank_biserial`` are NaN.
+
+    The rule of ``method="auto"``, with :math:`n` the ranked differences:
+
+    1. no tied :math:`|d_i|` and no ranked zero, :math:`n \le 300`: the exact signed-rank
+       distribution (``"exact"``);
+    2. tied :math:`|d_i|` or ranked zeros, :math:`n \le 300`: the exact conditional
+       distribution given the (mid-)ranks over all :math:`2^n` sign patterns
+       (``"permutation"``, ``exact`` True);
+    3. :math:`n > 300` (:data:`WILCOXON_EXACT_MAX_N`): ``n_resamples`` random sign patterns
+       (``"monte_carlo"``): with :math:`b` of :math:`m` at least as extreme,
+       :math:`p = (b + 1)/(m + 1)` (Phipson & Smyth 2010; two-sided: twice the smaller
+       one-sided p, at most 1) and the Monte Carlo standard error
+       :math:`\sqrt{p(1-p)/m}` is reported as ``p_mc_se`` (0.0022 near p = 0.05 with the
+       default 9,999).
+
+    The exact distributions of rules 1 and 2 are counted, not listed: every (mid-)rank is a
+    multiple of 1/2, so :math:`T^+` takes whole half-rank values and its distribution over all
+    sign patterns follows from n convolution steps (the shift algorithm of Streitberg &
+    Röhmel 1986, as in R's coin); the result is the same as listing the :math:`2^n`
+    patterns. One-sided p-values are :math:`P(T^+ \ge t)` and :math:`P(T^+ \le t)`; the
+    two-sided p is twice the smaller, at most 1 (scipy's convention). Partnerships' linked
+    panels are far below 300 pairs, so in practice every p-value is exact.
 
     References
     ----------
     Wilcoxon F (1945) Biometrics Bull 1:80. Pratt JW (1959) J Am Stat Assoc 54:655.
     Kerby DS (2014) The simple difference formula. Compr Psychol 3:11.IT.3.1.
+    Phipson B, Smyth GK (2010) Permutation p-values should never be zero. Stat Appl Genet
+    Mol Biol 9:39. Streitberg B, Röhmel J (1986) Exact distributions for permutation and rank
+    tests. Stat Software Newsl 12:10.
 
     Examples
     --------
@@ -545,6 +589,10 @@ def paired_wilcoxon(
     check_choice(zero_method, _ZERO_METHODS, "zero_method")
     if correction not in (True, False):
         raise TypeError("correction must be True or False")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
+        raise TypeError("n_resamples must be an integer")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     complete = ~(np.isnan(a) | np.isnan(b))
     d = a[complete] - b[complete]
     t_plus, t_minus, n_ranked, tied = _signed_rank_sums(d, zero_method)
@@ -557,25 +605,38 @@ def paired_wilcoxon(
         )
     used = method
     if method == "auto":
-        if not tied and n_ranked <= _WILCOXON_EXACT_MAX_N:
-            used = "exact"
-        elif n_ranked <= _WILCOXON_ENUMERATE_MAX_N:
-            used = "permutation"
-        else:
-            used = "asymptotic"
+        used = "permutation" if tied else "exact"
+    if used in ("exact", "permutation") and n_ranked > WILCOXON_EXACT_MAX_N:
+        if method == "exact":
+            raise ValueError(
+                f"method='exact' counts at most {WILCOXON_EXACT_MAX_N} ranked differences, got "
+                f"{n_ranked}; use 'auto' (Monte Carlo) or 'asymptotic'"
+            )
+        used = "monte_carlo"
+    exact = used in ("exact", "permutation")
+    evaluated = 0
+    p_se = math.nan
     if np.count_nonzero(d) == 0:
         p = r = np.nan
-    else:
-        scipy_method: Any = used
-        if used == "permutation":
-            # n_resamples=inf: SciPy enumerates every sign pattern (an exact permutation p).
-            resamples: Any = np.inf if method == "auto" else n_resamples
-            scipy_method = stats.PermutationMethod(n_resamples=resamples, rng=random_state)
+    elif used == "asymptotic":
         # zero_method and alternative were checked above; SciPy's stubs want their literals.
         options: dict[str, Any] = {"zero_method": zero_method, "alternative": alternative}
-        res = stats.wilcoxon(d, correction=correction, method=scipy_method, **options)
+        res = stats.wilcoxon(d, correction=correction, method="asymptotic", **options)
         p = float(res.pvalue)
         r = (t_plus - t_minus) / (t_plus + t_minus)
+    else:
+        nonzero_ranks, observed = _null_ranks(d, zero_method)
+        if exact:
+            greater, less = _exact_signed_rank_tails(nonzero_ranks, observed)
+        else:
+            greater, less = _monte_carlo_signed_rank_tails(
+                nonzero_ranks, observed, int(n_resamples), random_state
+            )
+            evaluated = int(n_resamples)
+        p = {"greater": greater, "less": less}.get(alternative, min(1.0, 2 * min(greater, less)))
+        r = (t_plus - t_minus) / (t_plus + t_minus)
+        if not exact:
+            p_se = math.sqrt(p * (1 - p) / evaluated)
     return WilcoxonResult(
         n=int(d.size),
         n_zero=n_zero,
@@ -588,7 +649,58 @@ def paired_wilcoxon(
         correction=bool(correction),
         rank_biserial=float(r),
         median_difference=median,
+        exact=bool(exact),
+        n_resamples=int(evaluated),
+        p_mc_se=p_se,
     )
+
+
+def _null_ranks(d: np.ndarray, zero_method: str) -> tuple[np.ndarray, int]:
+    """Doubled ranks of the non-zero differences and the doubled observed T+ beyond zeros.
+
+    Ranks are multiples of 1/2, so twice a rank is a whole number and T+ can be counted
+    exactly. A zero difference keeps its sign under every pattern: with "pratt" its rank is
+    dropped, with "zsplit" half of it is a constant in T+ that both sides of the comparison
+    share, so only the non-zero differences vary.
+    """
+    ranked = d[d != 0] if zero_method == "wilcox" else d
+    doubled = np.rint(2 * stats.rankdata(np.abs(ranked))).astype(np.int64)
+    nonzero = ranked != 0
+    observed = int(doubled[ranked > 0].sum())
+    return doubled[nonzero], observed
+
+
+def _exact_signed_rank_tails(doubled: np.ndarray, observed: int) -> tuple[float, float]:
+    """P(T+ >= observed) and P(T+ <= observed) over all sign patterns (shift algorithm)."""
+    dist = np.zeros(int(doubled.sum()) + 1)
+    dist[0] = 1.0
+    top = 0
+    for w in doubled:
+        # Each difference is positive or negative with probability 1/2, independently.
+        w = int(w)
+        shifted = dist[: top + 1].copy()
+        dist[: top + 1] *= 0.5
+        dist[w : w + top + 1] += 0.5 * shifted
+        top += w
+    return float(min(1.0, dist[observed:].sum())), float(min(1.0, dist[: observed + 1].sum()))
+
+
+def _monte_carlo_signed_rank_tails(
+    doubled: np.ndarray, observed: int, n_resamples: int, random_state: int | None
+) -> tuple[float, float]:
+    """One-sided Monte Carlo p-values, (b + 1)/(m + 1), from random sign patterns."""
+    rng = np.random.default_rng(random_state)
+    batch = max(1, (1 << 22) // max(1, doubled.size))
+    at_least = at_most = 0
+    done = 0
+    while done < n_resamples:
+        rows = min(batch, n_resamples - done)
+        signs = rng.integers(0, 2, size=(rows, doubled.size), dtype=np.int8)
+        totals = signs @ doubled
+        at_least += int(np.count_nonzero(totals >= observed))
+        at_most += int(np.count_nonzero(totals <= observed))
+        done += rows
+    return (at_least + 1) / (n_resamples + 1), (at_most + 1) / (n_resamples + 1)
 
 
 def _signed_rank_sums(d: np.ndarray, zero_method: str) -> tuple[float, float, int, bool]:

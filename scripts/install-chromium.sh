@@ -12,6 +12,10 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver fonts-dejavu-core)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# pdftoppm: the browser tests turn server PDFs (report, one-page summary) into PNG to look at.
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+# redis-server: the fault suite stops and starts a private Redis of its own.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

@@ -78,6 +78,8 @@ def app_config(database_url, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Background jobs' files go with the test, not into instance/.
+        "JOB_FILES_DIR": str(tmp_path / "job-files"),
     }
 
 

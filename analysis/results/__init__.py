@@ -65,6 +65,7 @@ not suppressed.
 
 from analysis.results._model import REASON_ANONYMITY, TOTAL, OverTimeResults, RoundResults
 from analysis.results.over_time import LARGEST_CHANGES, partnership_over_time
+from analysis.results.partnership import PartnershipResults, partnership_results
 from analysis.results.ratings import ASYMMETRY_MIN_POINTS
 from analysis.results.round import round_results
 
@@ -74,7 +75,9 @@ __all__ = [
     "REASON_ANONYMITY",
     "TOTAL",
     "OverTimeResults",
+    "PartnershipResults",
     "RoundResults",
     "partnership_over_time",
+    "partnership_results",
     "round_results",
 ]

@@ -144,6 +144,15 @@ def _categorical_ids(answers: pd.DataFrame) -> pd.DataFrame:
     for column in ("response_id", "partner_id", "item_id"):
         if not isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype("category")
+    # One row order whatever order the rows came in (a database returns them as it pleases):
+    # sums over respondents then add in the same order, so the same answers give the same
+    # figures to the last bit on SQLite and PostgreSQL.
+    if out["response_id"].cat.ordered is False and out["item_id"].cat.ordered is False:
+        codes_r = out["response_id"].cat.codes.to_numpy()
+        codes_i = out["item_id"].cat.codes.to_numpy()
+        key = codes_r.astype(np.int64) * (len(out["item_id"].cat.categories) + 1) + codes_i
+        if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+            out = out.take(np.argsort(key, kind="stable"))
     return out
 
 

@@ -13,7 +13,7 @@ import scipy
 
 from analysis.agreement import DEFAULT_SPLIT_BELOW, DEFAULT_SPLIT_SHARE
 from analysis.describe import DEFAULT_N_RESAMPLES, MIN_N_CI
-from analysis.gaps import DEFAULT_PERMUTATIONS
+from analysis.gaps import DEFAULT_PERMUTATIONS, LARGE_CELL, LARGE_CELL_PERMUTATIONS
 from analysis.results._inputs import _Config
 from analysis.results.ratings import ASYMMETRY_MIN_POINTS
 from analysis.scoring import DEFAULT_MIN_ANSWERED, DEFAULT_MIN_ITEMS
@@ -166,6 +166,8 @@ def _methods(
             "statistic": "highest minus lowest partner mean",
             "test": "permutation",
             "n_permutations": DEFAULT_PERMUTATIONS,
+            "n_permutations_large": LARGE_CELL_PERMUTATIONS,
+            "large_above": LARGE_CELL,
             "random_state": cfg.random_state,
             "p_adjust": cfg.p_adjust,
             "min_n": cfg.k,

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis._common import py_scalar
 from analysis.describe import DEFAULT_N_RESAMPLES, describe
 from analysis.results._inputs import _Config, _positions
-from analysis.results._model import TOTAL, _records
+from analysis.results._model import _SCORE_FIELDS, TOTAL, _records
 from analysis.results.suppression import _hidden_partners
 from analysis.scoring import dimension_scores, total_range, total_scores
 
@@ -67,7 +67,14 @@ def _round_state(
     items: pd.DataFrame,
     cfg: _Config,
     total: Mapping[str, Any] | None = None,
+    known: Sequence[Mapping[str, Any]] | None = None,
 ) -> _RoundState:
+    """Build what every section of a round reads.
+
+    ``known`` is the ``scores`` section of this round's published results
+    (:meth:`RoundResults.to_dict`), whose described tables are reused when they describe
+    exactly the scores found here (see :func:`_reusable`).
+    """
     if answers.empty:
         raise ValueError(f"answers has no rows for round {round_id!r}")
     partner_index = pd.Index(cfg.partner_ids)
@@ -118,7 +125,19 @@ def _round_state(
     # respondents are split between hidden partners (rule 3).
     held = valid & hidden[partner_code]
     hidden_sums = np.array([math.fsum(score[held & (table_code == t)]) for t in range(n_tables)])
-    partner_stats, pooled_stats = _describe_tables(scores, shown_rows, valid, tables, cfg)
+    reused = _reusable(known, tables, table_n, table_sums, hidden, total_hidden, cfg)
+    # describe() is called once per favourable threshold, as without reuse: pandas' group
+    # means can differ in the last bit with the other groups of the call, so a call is either
+    # skipped whole (all its tables reused) or made with all its tables.
+    redo = {t.favourable for t in tables if t.key not in reused}
+    reused = {t.key: reused[t.key] for t in tables if t.favourable not in redo}
+    partner_stats, pooled_stats = _describe_tables(
+        scores, shown_rows, valid, [t for t in tables if t.favourable in redo], cfg
+    )
+    for key, (partners_of_table, pooled_of_table) in reused.items():
+        partner_stats.update(((pid, key), stats) for pid, stats in partners_of_table.items())
+        if pooled_of_table is not None:
+            pooled_stats[key] = pooled_of_table
     return _RoundState(
         round_id=round_id,
         partner_ids=cfg.partner_ids,
@@ -183,6 +202,82 @@ def _tables(
         lo, hi = math.nan, math.nan
     tables.append(_Table(TOTAL, lo, hi, fav, cfg.total_bands))
     return tables
+
+
+def _reusable(
+    known: Sequence[Mapping[str, Any]] | None,
+    tables: list[_Table],
+    table_n: np.ndarray,
+    table_sums: np.ndarray,
+    hidden: np.ndarray,
+    total_hidden: np.ndarray,
+    cfg: _Config,
+) -> dict[Hashable, tuple[dict[Hashable, dict[str, Any]], dict[str, Any] | None]]:
+    """Return the described tables a round's published scores section already holds.
+
+    A published table is reused only when it was described under the same favourable
+    threshold, hides the same partners and the same partnership figures, and counts the same
+    valid scores with the same means (to 1e-9: the sums here are added in another order) per
+    partner and in all, so scores formed under other scoring rules are never taken for these.
+    :func:`analysis.describe.describe` gives every group a generator freshly seeded with
+    ``random_state`` (a group's interval depends on its values and the seed only), so a
+    reused figure is the very number describing these scores again would
+    give; anything that does not match is described afresh.
+    """
+    if not known:
+        return {}
+    published = {py_scalar(table.get("dimension")): table for table in known}
+    out: dict[Hashable, tuple[dict[Hashable, dict[str, Any]], dict[str, Any] | None]] = {}
+    for t, table in enumerate(tables):
+        entry = published.get(table.key)
+        if entry is None or not _same_number(entry.get("favourable_min"), table.favourable):
+            continue
+        rows = {py_scalar(row["partner_id"]): row for row in entry.get("partners", [])}
+        block = entry.get("partnership") or {}
+        if [*rows] != cfg.partner_ids or bool(block.get("suppressed")) != bool(total_hidden[t]):
+            continue
+        partners: dict[Hashable, dict[str, Any]] = {}
+        ok = True
+        for i, pid in enumerate(cfg.partner_ids):
+            row = rows[pid]
+            if bool(row.get("suppressed")) != bool(hidden[i]):
+                ok = False
+                break
+            if hidden[i]:
+                continue
+            if row.get("n") != int(table_n[t, i]) or not _same_mean(
+                row.get("mean"), table_sums[t, i], table_n[t, i]
+            ):
+                ok = False
+                break
+            if table_n[t, i] > 0:
+                partners[pid] = {f: row.get(f) for f in _SCORE_FIELDS}
+        pooled = None
+        if ok and not total_hidden[t]:
+            pooled_row = block.get("respondent_weighted") or {}
+            n_all = int(table_n[t].sum())
+            ok = pooled_row.get("n") == n_all and _same_mean(
+                pooled_row.get("mean"), float(table_sums[t].sum()), n_all
+            )
+            pooled = {f: pooled_row.get(f) for f in _SCORE_FIELDS}
+        if ok:
+            out[table.key] = (partners, pooled)
+    return out
+
+
+def _same_mean(published: Any, total: float, n: int) -> bool:
+    if n == 0:
+        return published is None or (isinstance(published, float) and math.isnan(published))
+    if published is None:
+        return False
+    mean = float(total) / int(n)
+    return abs(float(published) - mean) <= 1e-9 * max(1.0, abs(mean))
+
+
+def _same_number(a: Any, b: float | None) -> bool:
+    if a is None or b is None or (isinstance(b, float) and math.isnan(b)):
+        return (a is None) == (b is None or math.isnan(b))
+    return float(a) == float(b)
 
 
 def _describe_tables(

@@ -63,6 +63,7 @@ def partnership_over_time(
     p_adjust: str = "holm",
     random_state: int = 0,
     total: Mapping[str, Any] | None = None,
+    published: Mapping[Hashable, Mapping[str, Any]] | None = None,
 ) -> OverTimeResults:
     """How a partnership's scores moved across its rounds, anonymity rules applied.
 
@@ -79,6 +80,15 @@ def partnership_over_time(
         As in :func:`round_results`.
     round_order : sequence
         Round ids in chronological order; every round with answers must be in it.
+    published : mapping, optional
+        Round id -> that round's results as published (``RoundResults.to_dict()`` of
+        :func:`round_results` with the same ``partners``, ``k`` and ``random_state``). A
+        round's described scores (n, mean, SD, median, share favourable, interval) are taken
+        from there instead of being bootstrapped again, table by table, whenever the published
+        table describes exactly the scores found here (same favourable threshold, same hidden
+        partners, same counts); anything else is computed. The result is identical either way;
+        the respondent scores the changes and trends test are always computed from
+        ``answers``.
 
     Returns
     -------
@@ -124,7 +134,15 @@ def partnership_over_time(
     order = _order(list(positions), round_order, "round_order")
     if not order:
         raise ValueError("answers has no rows")
-    states = {r: _round_state(r, answers.take(positions[r]), items, cfg, total) for r in order}
+    if published is not None and not isinstance(published, Mapping):
+        raise TypeError("published must be a mapping of round id to a round's to_dict()")
+    known = {} if published is None else {py_scalar(r): v for r, v in published.items()}
+    states = {
+        r: _round_state(
+            r, answers.take(positions[r]), items, cfg, total, (known.get(r) or {}).get("scores")
+        )
+        for r in order
+    }
     return _over_time(states, order, cfg)
 
 

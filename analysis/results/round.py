@@ -173,8 +173,20 @@ def round_results(
     frame = _categorical_ids(frame)
     positions = _round_positions(frame)
     states = {r: _round_state(r, frame.take(positions[r]), items, cfg, total) for r in order}
+    return _round_results_from(states, order, round_id, cfg, ratings, notes)
+
+
+def _round_results_from(
+    states: Mapping[Hashable, _RoundState],
+    order: list[Hashable],
+    round_id: Hashable,
+    cfg: _Config,
+    ratings: pd.DataFrame | None,
+    notes: list[dict[str, Any]],
+) -> RoundResults:
+    """Build a round's sections from round states computed once (over time: ``order``)."""
     state = states[round_id]
-    notes.extend(_left_out_note(state))
+    notes = [*notes, *_left_out_note(state)]
     rating_matrix, asymmetries, rating_notes = _ratings_sections(ratings, state, cfg)
     notes.extend(rating_notes)
     shown_dist, distributions = _distributions(state, cfg)

@@ -176,8 +176,24 @@ _SCHEMAS: dict[str, Any] = {
             "perception_gaps": {"type": "object"},
             "agreement": {"type": "array", "items": {"type": "object"}},
             "reliability": {"type": "array", "items": {"type": "object"}},
-            "rating_matrix": {"type": "array", "items": {"type": "object"}},
+            "rating_matrix": {"type": "array", "items": {
+                "type": "object",
+                "description": "Per partner-rating question: `cells` (rater, ratee, n, mean) "
+                               "and `dimension`, the dimension id the question belongs to "
+                               "(null when the questionnaire names none).",
+            }},
             "asymmetries": {"type": "array", "items": {"type": "object"}},
+            "meta_perception": {"type": "array", "items": {
+                "type": "object",
+                "description": "Per meta-perception question (\"how do you think the other "
+                               "partners rate this?\"): `target` (item or dimension id), "
+                               "`target_kind`, `label`, `target_label`, and for every "
+                               "partner and the partnership: n_predicted, predicted_mean, "
+                               "n_actual, actual_mean, difference (predicted - actual: "
+                               "positive = overestimates), direction, p_value, p_method, "
+                               "p_mc_se, p_adjusted, suppressed, reason, sentence.",
+                "required": ["meta_id", "target", "target_kind", "partners", "partnership"],
+            }},
             "over_time": {"type": ["object", "null"]},
             "notes": {"type": "array", "items": {"type": "object"}},
             "round": {"type": "object", "required": ["id", "name", "status"],
@@ -202,6 +218,68 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object", "required": ["id", "name"],
                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}},
         },
+    },
+}
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_SCHEMAS["Action"] = {
+    "type": "object",
+    "description": "A follow-up action (tindak lanjut) agreed in a workshop.",
+    "required": ["id", "round_id", "workshop_id", "workshop_held_on", "description",
+                 "dimension_id", "item_id", "owner_ids", "co_owner_ids", "due_on", "status",
+                 "progress", "drop_reason", "overdue", "carried_over_from_id",
+                 "carried_into_round_id", "checklist", "impact"],
+    "properties": {
+        "id": {"type": "integer"},
+        "round_id": {"type": "integer", "description": "The round whose workshop agreed it."},
+        "workshop_id": {"type": "integer"},
+        "workshop_held_on": {"type": "string", "format": "date"},
+        "description": {"type": "string"},
+        "questionnaire_version_id": _NULLABLE_INT,
+        "dimension_id": _NULLABLE_STRING,
+        "item_id": {**_NULLABLE_STRING, "description": "Set when it addresses one question."},
+        "owner_ids": {"type": "array", "items": {"type": "integer"}},
+        "co_owner_ids": {"type": "array", "items": {"type": "integer"}},
+        "due_on": _NULLABLE_DATE,
+        "status": {"type": "string", "enum": ["planned", "in_progress", "done", "dropped"]},
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        "drop_reason": _NULLABLE_STRING,
+        "overdue": {"type": "boolean"},
+        "carried_over_from_id": _NULLABLE_INT,
+        "carried_into_round_id": _NULLABLE_INT,
+        "checklist": {"type": "array", "items": {
+            "type": "object", "required": ["text", "done"],
+            "properties": {"text": {"type": "string"}, "done": {"type": "boolean"}}}},
+        "impact": {"type": ["object", "null"], "description": (
+            "What happened to the dimension by the next closed round, in words (English): "
+            "`state` (measured, awaiting, not_closed, dropped, hidden), `headline`, `stats`, "
+            "`caveat`, `evidence` and per owning partner `partners`; no figure of a group "
+            "under k.")},
+    },
+}
+_SCHEMAS["Commitment"] = {
+    "type": "object",
+    "description": "What a partner pledged for a period, reviewed in each round of it.",
+    "required": ["id", "partner_id", "kind", "description", "round_id", "starts_on",
+                 "ends_on", "note", "status", "reviews"],
+    "properties": {
+        "id": {"type": "integer"},
+        "partner_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["money", "staff", "knowledge", "networks",
+                                            "local_wisdom", "facilities", "other"]},
+        "description": {"type": "string"},
+        "round_id": {"type": "integer", "description": "The round from which it counts."},
+        "starts_on": _NULLABLE_DATE,
+        "ends_on": _NULLABLE_DATE,
+        "note": {"type": "string"},
+        "status": {"type": "string", "description": "The latest round's verdict.",
+                   "enum": ["pending", "delivered", "partial", "not_delivered"]},
+        "reviews": {"type": "array", "items": {
+            "type": "object", "required": ["round_id", "status", "note"],
+            "properties": {"round_id": {"type": "integer"},
+                           "status": {"type": "string", "enum": [
+                               "pending", "delivered", "partial", "not_delivered"]},
+                           "note": {"type": "string"}}}},
     },
 }
 
@@ -250,6 +328,20 @@ _PATHS: dict[str, Any] = {
         "rounds are closed.",
         _json(_ref("OverTimeResults"), "The results over time."), [_PARTNERSHIP_ID],
         scoped=True)},
+    f"{PREFIX}/partnerships/{{partnership_id}}/actions": {"get": _operation(
+        "actions", "The action register",
+        "Every follow-up action of the partnership, newest round first, with owners, status, "
+        "progress and its impact line.",
+        _json({"type": "object", "required": ["actions"],
+               "properties": {"actions": {"type": "array", "items": _ref("Action")}}},
+              "The actions."), [_PARTNERSHIP_ID], scoped=True)},
+    f"{PREFIX}/partnerships/{{partnership_id}}/commitments": {"get": _operation(
+        "commitments", "The commitments register",
+        "What each partner pledged, with its review in each round of the period.",
+        _json({"type": "object", "required": ["commitments"],
+               "properties": {"commitments": {"type": "array",
+                                              "items": _ref("Commitment")}}},
+              "The commitments."), [_PARTNERSHIP_ID], scoped=True)},
 }
 
 _DOCUMENT: dict[str, Any] = {

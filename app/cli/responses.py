@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -73,11 +74,13 @@ def _import_file(round_id: int, file: Path, language: str | None, again: bool, y
         closed = round_.status is RoundStatus.CLOSED
     finally:
         read.close()
-    # (2) Check the whole file, streamed, outside any transaction.
+    # (2) Check the whole file, streamed, outside any transaction; the valid rows are staged
+    # in a private file, so that storing them is a few set-based copies.
+    progress = _ProgressLine()
     try:
-        with file.open("rb") as stream:
+        with file.open("rb") as stream, progress:
             checked = check_paper_file(target, stream, filename=file.name,
-                                       default_language=language)
+                                       default_language=language, progress=progress.show)
     except PaperImportError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
@@ -135,6 +138,25 @@ def _confirm_closed(round_id: int, round_name: str, changes: tuple[PartnerChange
             "with --yes to change its published results as shown above")
     if not click.confirm("Change the published results of this closed round?", default=False):
         raise click.ClickException("nothing imported: not confirmed")
+
+
+class _ProgressLine:
+    """Rows checked so far, rewritten in place on a terminal; nothing in scripts and logs."""
+
+    def __init__(self) -> None:
+        self.show: Callable[[int], None] | None = self._show if sys.stderr.isatty() else None
+        self.shown = False
+
+    def _show(self, rows: int) -> None:
+        click.echo(f"\rchecked {rows:,} rows", err=True, nl=False)
+        self.shown = True
+
+    def __enter__(self) -> _ProgressLine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.shown:  # end the line before anything else is printed
+            click.echo(err=True)
 
 
 def _interactive() -> bool:

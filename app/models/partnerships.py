@@ -116,6 +116,11 @@ class Round(Base):
     # the day (staff data, not respondent data) and what the coordinator wrote about why.
     results_revised_on: Mapped[date | None] = mapped_column(Date, default=None)
     revision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    # Sharing the results back with the people who answered: the day the coordinator turned it
+    # on (a day, not a time), and the SHA-256 of the public summary link's token, if any (a new
+    # link replaces the hash, which revokes the old one).
+    results_shared_on: Mapped[date | None] = mapped_column(Date, default=None)
+    summary_link_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     partnership: Mapped[Partnership] = relationship(back_populates="rounds")

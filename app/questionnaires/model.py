@@ -294,6 +294,30 @@ class PartnerRatingItem:
 
 
 @dataclass(frozen=True)
+class MetaPerceptionItem:
+    """"How do you think the other partners rate this?" about a scored item or dimension.
+
+    Stored as an ordinary answer under its own id; ``target`` links it to the item or
+    dimension whose actual ratings by the other partners it is compared with.
+    """
+
+    id: str
+    target: str
+    text: Text
+    scale: str
+    required: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "target": self.target,
+            "text": self.text.to_dict(),
+            "scale": self.scale,
+            "required": self.required,
+        }
+
+
+@dataclass(frozen=True)
 class Questionnaire:
     """A validated questionnaire version. Build it with the loader or :meth:`from_dict`."""
 
@@ -307,6 +331,7 @@ class Questionnaire:
     total: Total | None = None
     open_questions: tuple[OpenQuestion, ...] = ()
     partner_ratings: tuple[PartnerRatingItem, ...] = ()
+    meta_perceptions: tuple[MetaPerceptionItem, ...] = ()
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -327,6 +352,45 @@ class Questionnaire:
 
     def partner_rating(self, rating_id: str) -> PartnerRatingItem:
         return _find(self.partner_ratings, rating_id, "partner rating")
+
+    def meta_perception(self, meta_id: str) -> MetaPerceptionItem:
+        return _find(self.meta_perceptions, meta_id, "meta-perception")
+
+    def meta_perceptions_on(self, dimension_id: str) -> tuple[MetaPerceptionItem, ...]:
+        """Meta-perception questions about a dimension or one of its items (its page asks them)."""
+        dim = self.dimension(dimension_id)
+        targets = {dim.id, *(item.id for item in dim.items)}
+        return tuple(m for m in self.meta_perceptions if m.target in targets)
+
+    def target_label(self, meta: MetaPerceptionItem) -> Text:
+        """The text of what a meta-perception asks about: the dimension title or item text."""
+        for dim in self.dimensions:
+            if dim.id == meta.target:
+                return dim.title
+            for item in dim.items:
+                if item.id == meta.target:
+                    return item.text
+        raise KeyError(f"no item or dimension {meta.target!r}")
+
+    def meta_frame(self) -> pd.DataFrame:
+        """Return the meta-perception map that :mod:`analysis.metaperception` needs.
+
+        Columns: meta_id, target, target_kind ("item" or "dimension").
+        """
+        import pandas as pd
+
+        item_ids = {item.id for item in self.items}
+        return pd.DataFrame(
+            [
+                {
+                    "meta_id": m.id,
+                    "target": m.target,
+                    "target_kind": "item" if m.target in item_ids else "dimension",
+                }
+                for m in self.meta_perceptions
+            ],
+            columns=["meta_id", "target", "target_kind"],
+        )
 
     def score_range(self, dimension_id: str) -> tuple[float, float]:
         """Return the lowest and highest possible score of a dimension."""
@@ -387,6 +451,12 @@ class Questionnaire:
             "total": None if self.total is None else self.total.to_dict(),
             "open_questions": [q.to_dict() for q in self.open_questions],
             "partner_ratings": [r.to_dict() for r in self.partner_ratings],
+            # Written only when set, so versions stored before the key existed keep their hash.
+            **(
+                {"meta_perceptions": [m.to_dict() for m in self.meta_perceptions]}
+                if self.meta_perceptions
+                else {}
+            ),
         }
 
     def canonical_json(self) -> str:
@@ -561,5 +631,9 @@ def build(spec: schema.QuestionnaireSchema) -> Questionnaire:
         partner_ratings=tuple(
             PartnerRatingItem(r.id, Text.of(r.text), r.scale, r.dimension, r.required)
             for r in spec.partner_ratings
+        ),
+        meta_perceptions=tuple(
+            MetaPerceptionItem(m.id, m.target, Text.of(m.text), m.scale, m.required)
+            for m in spec.meta_perceptions
         ),
     )

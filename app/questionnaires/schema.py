@@ -286,6 +286,16 @@ class PartnerRatingSchema(_Strict):
     required: bool = False
 
 
+class MetaPerceptionSchema(_Strict):
+    """"How do you think the other partners rate this?" about one item or dimension."""
+
+    id: Ident
+    target: Ident
+    text: TextSchema
+    scale: Ident
+    required: bool = False
+
+
 class QuestionnaireSchema(_Strict):
     slug: Slug
     version: Annotated[int, Field(ge=1, le=1_000_000)]
@@ -297,6 +307,9 @@ class QuestionnaireSchema(_Strict):
     total: TotalSchema | None = None
     open_questions: Annotated[list[OpenQuestionSchema], Field(max_length=MAX_QUESTIONS)] = []
     partner_ratings: Annotated[list[PartnerRatingSchema], Field(max_length=MAX_QUESTIONS)] = []
+    meta_perceptions: Annotated[
+        list[MetaPerceptionSchema], Field(max_length=MAX_QUESTIONS)
+    ] = []
 
 
 def _all_keys() -> list[str]:
@@ -312,6 +325,7 @@ def _all_keys() -> list[str]:
         TotalSchema,
         OpenQuestionSchema,
         PartnerRatingSchema,
+        MetaPerceptionSchema,
     ):
         keys.update(model.model_fields)
     return sorted(keys)
@@ -500,7 +514,7 @@ def _text_fields(data: dict[Any, Any]) -> Iterator[tuple[Path, Any]]:
             yield (*base, "items", ii, "text"), _map(item).get("text")
     for bi, band in enumerate(_seq(_map(data.get("total")).get("bands"))):
         yield ("total", "bands", bi, "label"), _map(band).get("label")
-    for section in ("open_questions", "partner_ratings"):
+    for section in ("open_questions", "partner_ratings", "meta_perceptions"):
         for qi, question in enumerate(_seq(data.get(section))):
             yield (section, qi, "text"), _map(question).get("text")
 
@@ -1083,16 +1097,120 @@ def _check_other_questions(
             )
 
 
+def _check_meta_perceptions(
+    data: dict[Any, Any],
+    scales: dict[str, _ScaleInfo | None],
+    ranges: dict[str, tuple[float, float] | None],
+    questions: _Ids,
+    findings: list[Finding],
+) -> None:
+    """A meta-perception names a scored item or a mean-scored dimension, on the same range.
+
+    The prediction is compared with what the other partners answered on the target, so both
+    must live on one scale: the item's own range, or the dimension's item range (a summed
+    dimension lives on n times that range and is refused). One question per target.
+    """
+    item_ranges: dict[str, tuple[int, int] | None] = {}
+    summed: set[str] = set()
+    for dim in _seq(data.get("dimensions")):
+        dim = _map(dim)
+        if dim.get("scoring") == "sum" and _str(dim.get("id")) is not None:
+            summed.add(str(dim.get("id")))
+        for item in _seq(dim.get("items")):
+            item = _map(item)
+            item_id, info = _str(item.get("id")), scales.get(_str(item.get("scale")) or "")
+            if item_id is not None:
+                item_ranges[item_id] = None if info is None else (info.low, info.high)
+    targets: dict[str, Path] = {}
+    for qi, meta in enumerate(_seq(data.get("meta_perceptions"))):
+        meta = _map(meta)
+        path: Path = ("meta_perceptions", qi)
+        questions.add(meta.get("id"), (*path, "id"), findings, _NAMESPACE)
+        scale_id, target = _str(meta.get("scale")), _str(meta.get("target"))
+        info = None
+        if scale_id is not None:
+            if scale_id not in scales:
+                findings.append(Finding((*path, "scale"), _unknown_scale(scale_id, scales)))
+            else:
+                info = scales[scale_id]
+        if target is None:
+            continue
+        if target in targets:
+            findings.append(
+                Finding(
+                    (*path, "target"),
+                    N_(
+                        "'%(target)s' already has a meta-perception question; ask once per "
+                        "item or dimension",
+                        target=target,
+                    ),
+                    see=(*targets[target], "target"),
+                )
+            )
+            continue
+        targets[target] = path
+        wanted: tuple[float, float] | None
+        if target in item_ranges:
+            found = item_ranges[target]
+            wanted = None if found is None else (float(found[0]), float(found[1]))
+        elif target in ranges:
+            if target in summed:
+                findings.append(
+                    Finding(
+                        (*path, "target"),
+                        N_(
+                            "dimension '%(target)s' is summed (scoring: sum), so its score is "
+                            "not on the scale a respondent predicts on; target a mean-scored "
+                            "dimension or one of its items",
+                            target=target,
+                        ),
+                    )
+                )
+                continue
+            wanted = ranges[target]
+        else:
+            findings.append(
+                Finding(
+                    (*path, "target"),
+                    N_(
+                        "unknown target '%(target)s': name a scored item or a dimension "
+                        "(dimensions: %(known)s)",
+                        target=target,
+                        known=", ".join(sorted(ranges)) or "-",
+                    ),
+                )
+            )
+            continue
+        if info is not None and wanted is not None and (info.low, info.high) != wanted:
+            findings.append(
+                Finding(
+                    (*path, "scale"),
+                    N_(
+                        "scale '%(scale)s' runs %(low)s to %(high)s, but '%(target)s' is "
+                        "rated %(t_low)s to %(t_high)s; the prediction must use the "
+                        "target's range so the two can be compared",
+                        scale=scale_id,
+                        low=info.low,
+                        high=info.high,
+                        target=target,
+                        t_low=_fmt(wanted[0]),
+                        t_high=_fmt(wanted[1]),
+                    ),
+                )
+            )
+
+
 def _count_questions(data: dict[Any, Any], findings: list[Finding]) -> None:
     n = sum(len(_seq(_map(d).get("items"))) for d in _seq(data.get("dimensions")))
     n += len(_seq(data.get("open_questions"))) + len(_seq(data.get("partner_ratings")))
+    n += len(_seq(data.get("meta_perceptions")))
     if n > MAX_QUESTIONS:
         findings.append(
             Finding(
                 (),
                 N_(
-                    "%(n)s questions (items, open questions and partner ratings together); "
-                    "the limit is %(limit)s",
+                    "%(n)s questions (items, open questions, partner ratings and "
+                    "meta-perceptions together); the limit is %(limit)s",
                     n=n,
                     limit=MAX_QUESTIONS,
                 ),
@@ -1112,6 +1230,7 @@ def semantic_findings(data: Any) -> list[Finding]:
     ranges = _check_dimensions(data, scales, questions, findings)
     _check_total(data, scales, ranges, findings)
     _check_other_questions(data, scales, ranges, questions, findings)
+    _check_meta_perceptions(data, scales, ranges, questions, findings)
     _count_questions(data, findings)
     return findings
 

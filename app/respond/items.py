@@ -21,7 +21,15 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.models import Answer, OpenAnswer, PartnerRating
-from app.questionnaires import Item, OpenQuestion, PartnerRatingItem, Scale, ScalePoint, Text
+from app.questionnaires import (
+    Item,
+    MetaPerceptionItem,
+    OpenQuestion,
+    PartnerRatingItem,
+    Scale,
+    ScalePoint,
+    Text,
+)
 
 
 class Missing(enum.Enum):
@@ -292,6 +300,24 @@ class PartnerRatingQuestion(LikertQuestion):
         return [PartnerRating(item_id=self.id, ratee_partner_id=self.ratee_id, value=value)]
 
 
+class MetaPerceptionQuestion(LikertQuestion):
+    """"How do you think the other partners rate this?": the answer the respondent expects.
+
+    Stored as an ordinary Answer under the question's own id; the questionnaire links that id
+    to its target item or dimension, so no table or column is needed for it.
+    """
+
+    kind = "meta_perception"
+
+    def __init__(self, meta: MetaPerceptionItem, scale: Scale) -> None:
+        as_item = Item(meta.id, "", meta.text, meta.scale, required=meta.required)
+        super().__init__(as_item, scale)
+        self.meta = meta
+
+    def missing_message(self) -> str:
+        return gettext("Please choose the answer you expect the other partners to give.")
+
+
 class TextQuestion(Question):
     """An open question; stored apart from the response so it cannot be joined to scores."""
 
@@ -357,5 +383,6 @@ def _strip(value: Any) -> Any:
 # The registry: item type name -> class. Templates pick a macro by ``question.kind``.
 ITEM_TYPES: dict[str, type[Question]] = {
     cls.kind: cls
-    for cls in (LikertQuestion, ChoiceQuestion, TextQuestion, PartnerRatingQuestion)
+    for cls in (LikertQuestion, ChoiceQuestion, TextQuestion, PartnerRatingQuestion,
+                MetaPerceptionQuestion)
 }

@@ -19,6 +19,7 @@ from app.respond.items import (
     MISSING,
     AnswerSheet,
     LikertQuestion,
+    MetaPerceptionQuestion,
     PartnerRatingQuestion,
     Question,
     TextQuestion,
@@ -41,11 +42,13 @@ class Page:
     rating_groups: tuple[RatingGroup, ...] = ()
     open_questions: tuple[TextQuestion, ...] = ()
     likert: tuple[LikertQuestion, ...] = ()
+    # "How do the other partners rate it?" about this page's dimension or its items.
+    meta: tuple[MetaPerceptionQuestion, ...] = ()
 
     @property
     def questions(self) -> tuple[Question, ...]:
         ratings = tuple(row for group in self.rating_groups for row in group.rows)
-        return (*self.likert, *ratings, *self.open_questions)
+        return (*self.likert, *self.meta, *ratings, *self.open_questions)
 
     def heading(self, lang: str) -> str:
         if self.dimension is not None:
@@ -104,12 +107,17 @@ def plan_pages(questionnaire: Questionnaire, partners: Iterable[tuple[int, str]]
     partner is left out of every rating, so nobody rates their own organisation.
     """
     pages: list[Page] = []
+    others = sorted(((pid, name) for pid, name in partners if pid != own_partner_id),
+                    key=lambda pair: pair[1].casefold())
     for dimension in questionnaire.dimensions:
         likert = tuple(LikertQuestion(item, questionnaire.scale(item.scale))
                        for item in dimension.items)
-        pages.append(Page(len(pages) + 1, dimension, likert=likert))
-    others = sorted(((pid, name) for pid, name in partners if pid != own_partner_id),
-                    key=lambda pair: pair[1].casefold())
+        # Predicting the other partners' view needs other partners taking part.
+        meta = tuple(
+            MetaPerceptionQuestion(m, questionnaire.scale(m.scale))
+            for m in questionnaire.meta_perceptions_on(dimension.id)
+        ) if others else ()
+        pages.append(Page(len(pages) + 1, dimension, likert=likert, meta=meta))
     groups = tuple(
         RatingGroup(
             item,

@@ -25,7 +25,7 @@ from flask.logging import wsgi_errors_stream
 from app.text_hygiene import strip_forbidden
 
 # A respondent path anywhere in a message: "/r", "/r/...", "/l/...", after a space or quote.
-_RESPONDENT_IN_TEXT = re.compile(r"(?:^|[\s\"'])/(?:r|l)(?:[/?\s\"']|$)")
+_RESPONDENT_IN_TEXT = re.compile(r"(?:^|[\s\"'])/(?:r|l|j|summary/s)(?:[/?\s\"']|$)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours request lines by status
 _ADDRESS_PREFIX = re.compile(r"^\S+ - - ")
 
@@ -57,8 +57,9 @@ def install_request_log_filter() -> None:
 RESPONDENT_ERROR_LOGGER = "mitra.respondent"
 # No %(asctime)s, deliberately: see the module docstring.
 RESPONDENT_ERROR_FORMAT = "%(levelname)s in respondent flow: %(message)s"
-_RESPONDENT_PATH = re.compile(r"^/(?:r|l)(?:/|$)")
-_RESPONDENT_PATH_IN_TEXT = re.compile(r"(?<![\w/])/(?:r|l)(?:/[^\s\"']*)?(?=[\s\"'\]]|$)")
+_RESPONDENT_PATH = re.compile(r"^/(?:r|l|j|summary/s)(?:/|$)")
+_RESPONDENT_PATH_IN_TEXT = re.compile(
+    r"(?<![\w/])/(?:r|l|j|summary/s)(?:/[^\s\"']*)?(?=[\s\"'\]]|$)")
 
 
 def is_respondent_path(path: str | None) -> bool:

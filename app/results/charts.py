@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_babel import gettext
 from matplotlib.figure import Figure
@@ -26,8 +27,11 @@ from app.results.bands import dimension_bands, shared_bands
 from app.results.context import OverTimeView, RoundView
 from app.results.words import suppressed
 
-__all__ = ["MAX_SERIES", "OVER_TIME_CHARTS", "ROUND_CHARTS", "ChartSpec", "embed",
-           "over_time_chart", "round_chart"]
+__all__ = ["MAX_SERIES", "OVER_TIME_CHARTS", "ROUND_CHARTS", "SCREENS", "ChartSpec", "embed",
+           "over_time_chart", "parse_screen", "round_chart"]
+
+#: The screens a chart can be drawn for (``?screen=`` of a chart URL); "page" by default.
+SCREENS = frozenset(draw.SCREENS)
 
 #: over_time_chart draws at most this many lines (one colour and marker each).
 MAX_SERIES = 8
@@ -43,6 +47,26 @@ class ChartSpec:
     draw: Callable[[], Figure]
     url: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    screen: str = "page"
+
+    def at(self, screen: str) -> ChartSpec:
+        """The same chart drawn for another screen (:data:`SCREENS`): its own size and URL."""
+        if screen not in SCREENS:
+            raise ValueError(f"unknown screen {screen!r}")
+        if screen == self.screen:
+            return self
+        url = self.url
+        if url is not None:
+            parts = urlsplit(url)
+            query = [(k, v) for k, v in parse_qsl(parts.query) if k != "screen"]
+            if screen != "page":
+                query.append(("screen", screen))
+            url = urlunsplit(parts._replace(query=urlencode(query)))
+        params = {k: v for k, v in self.params.items() if k != "screen"}
+        if screen != "page":
+            params["screen"] = screen
+        return replace(self, draw=partial(self.draw, screen=screen), url=url, params=params,
+                       screen=screen)
 
     @property
     def src(self) -> str | None:
@@ -72,6 +96,13 @@ def embed(spec: ChartSpec | None, key: Any) -> EmbeddedChart | None:
                      description=spec.description)
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     return EmbeddedChart(uri, spec.description, spec.title)
+
+
+def parse_screen(value: str | None) -> str | None:
+    """The screen a ``?screen=`` value names ("page" when absent); None for anything else."""
+    if value is None or value == "":
+        return "page"
+    return value if value in SCREENS else None
 
 
 def _spec(view: RoundView | OverTimeView, words: Mapping[str, str], name: str, title: str,
@@ -133,9 +164,19 @@ def scale_labels(view: RoundView, item_id: str) -> tuple[list[str], str] | None:
     return [p.label.get(view.language) for p in scale.points], dont_know
 
 
-def likert_spec(view: RoundView, dimension: str, partner_id: Any = None) -> ChartSpec | None:
-    """Diverging stacked bars of a dimension's items, for the partnership or one partner."""
+def likert_spec(view: RoundView, dimension: str, partner_id: Any = None,
+                item_ids: Sequence[str] | None = None) -> ChartSpec | None:
+    """Diverging stacked bars of a dimension's items, for the partnership or one partner.
+
+    ``item_ids`` keeps only those items of the dimension (a slide shows a few at a time);
+    an id that is not one of the dimension's items gives None.
+    """
     items = [d for d in view.snap["distributions"] if d["dimension"] == dimension]
+    if item_ids is not None:
+        by_id = {d["item_id"]: d for d in items}
+        if not item_ids or any(i not in by_id for i in item_ids):
+            return None
+        items = [by_id[i] for i in dict.fromkeys(item_ids)]
     if not items or any(d["values"] != items[0]["values"] for d in items):
         return None
     inputs = draw.likert_chart_inputs(items, language=view.language, partner_id=partner_id)
@@ -149,7 +190,9 @@ def likert_spec(view: RoundView, dimension: str, partner_id: Any = None) -> Char
     words = {**view.words, "suppressed": suppressed(comment_threshold(view.k))}
     return _spec(view, words, "likert", title, "diverging_likert", draw.diverging_likert_chart,
                  inputs.pop("distributions"),
-                 params={"dimension": dimension, "partner": partner_id},
+                 params={"dimension": dimension, "partner": partner_id,
+                         "items": ",".join(d["item_id"] for d in items)
+                         if item_ids is not None else None},
                  point_labels=labels[0], dont_know_label=labels[1], **inputs)
 
 
@@ -344,7 +387,9 @@ def round_chart(view: RoundView, chart: str, args: Mapping[str, Any],
     if chart == "likert" and dimension:
         if partner is not None and partner not in view.names:
             return None
-        return likert_spec(view, dimension, partner)
+        items = args.get("items")
+        return likert_spec(view, dimension, partner,
+                           items.split(",") if isinstance(items, str) else None)
     if chart == "gaps":
         return gaps_spec(view, panels.dimension_gaps(view))
     if chart == "agreement":

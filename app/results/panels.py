@@ -17,6 +17,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from analysis import language as sentences
 from analysis.privacy import comment_groups, comment_threshold
 from app.results import charts
 from app.results.context import TOTAL, OverTimeView, RoundView
@@ -31,9 +32,11 @@ __all__ = [
     "dimension_gaps",
     "distribution_rows",
     "item_notes",
+    "meta_perception_rows",
     "open_answer_groups",
     "ordered_scores",
     "over_time_panels",
+    "p_method_notes",
     "partner_panel",
     "prompt_groups",
     "prompts",
@@ -107,10 +110,42 @@ def agreement_matrix(view: RoundView) -> tuple[list[Mapping[str, Any]], list[dic
 
 
 def reliability_rows(view: RoundView) -> list[dict[str, Any]]:
+    """Reliability per dimension, each with the sentence on whether to read alpha or omega."""
     rows = view.snap["reliability"]
     if view.filters.dimension:
         rows = [r for r in rows if r["dimension"] == view.filters.dimension]
-    return list(rows)
+    return [{**r, "choice": sentences.reliability_choice_sentence(r)} for r in rows]
+
+
+def p_method_notes(view: RoundView) -> list[dict[str, str]]:
+    """How the round's p-values were obtained, once per distinct method (exact, Monte Carlo).
+
+    Read from the tests' own rows, so the note says what was done, not what was planned.
+    """
+    rows: list[Mapping[str, Any]] = [*view.snap["partner_differences"]]
+    gaps = view.snap["perception_gaps"]
+    rows += [*gaps.get("dimensions", []), *gaps.get("items", [])]
+    for entry in view.snap.get("meta_perception") or []:
+        rows += entry["partners"]
+    notes: list[dict[str, str]] = []
+    for row in rows:
+        if row.get("p_value") is None:
+            continue
+        note = sentences.p_method_sentence(row)
+        if note is not None and note not in notes:
+            notes.append(note)
+    return notes
+
+
+def meta_perception_rows(view: RoundView) -> list[dict[str, Any]]:
+    """Meta-perception questions (predicted against actual view), filtered by dimension."""
+    entries = view.snap.get("meta_perception") or []
+    if view.filters.dimension:
+        items = {d["item_id"] for d in view.snap["distributions"]
+                 if d["dimension"] == view.filters.dimension}
+        entries = [e for e in entries
+                   if e["target"] == view.filters.dimension or e["target"] in items]
+    return list(entries)
 
 
 def response_rows(view: RoundView, fieldwork: Mapping[Any, Any] | None = None
@@ -246,7 +281,11 @@ def rating_panels(view: RoundView) -> list[dict[str, Any]]:
         asymmetries = [a for a in view.snap["asymmetries"] if a["item_id"] == entry["item_id"]
                        and (a["rater"] in ids or a["ratee"] in ids)]
         asymmetries.sort(key=lambda a: a["difference"])
+        dimension = entry.get("dimension")
         panels.append({"entry": entry, "cells": cells, "raters": ids,
+                       "dimension": dimension,
+                       "dimension_label": next((d["label"] for d in view.snap["meta"]["dimensions"]
+                                                if d["dimension"] == dimension), None),
                        "ratees": [row["partner_id"] for row in view.partner_rows],
                        "asymmetries": asymmetries,
                        "chart": charts.ratings_spec(view, entry["item_id"])})
@@ -268,6 +307,8 @@ def round_panels(view: RoundView, *, item_gaps: int = ITEM_GAPS_SHOWN) -> dict[s
         "reliability": reliability,
         "reliability_chart": charts.reliability_spec(view, reliability),
         "ratings": rating_panels(view),
+        "meta_perception": meta_perception_rows(view),
+        "p_methods": p_method_notes(view),
         "prompt_groups": prompt_groups(view),
         "comment_threshold": comment_threshold(view.k),
         "item_labels": {d["item_id"]: d["label"] for d in view.snap["distributions"]},

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.i18n import ROLE_LABELS, ROUND_STATUS_LABELS, SECTOR_LABELS
 from app.models import AuditEvent, User
 from app.models.audit import VIA_CLI, VIA_UNKNOWN
+from app.services.followup import ACTION_STATUS_LABELS, DELIVERY_STATUS_LABELS
 
 PER_PAGE = 50
 
@@ -39,6 +40,11 @@ ACTION_LABELS: dict[str, Any] = {
     "round.open": _l("Round opened"),
     "round.close": _l("Round closed"),
     "round.reopen": _l("Round re-opened"),
+    "summary.share": _l("Summary shared with respondents"),
+    "summary.unshare": _l("Summary no longer shared with respondents"),
+    "summary.link_create": _l("Public summary link made"),
+    "summary.link_replace": _l("Public summary link replaced"),
+    "summary.link_revoke": _l("Public summary link revoked"),
     "codes.issue": _l("Access codes generated"),
     "codes.revoke": _l("Access codes revoked"),
     "link.issue": _l("Partner link created"),
@@ -60,6 +66,30 @@ ACTION_LABELS: dict[str, Any] = {
     "user.two_factor_reset": _l("Two-factor sign-in reset by an administrator"),
     "user.two_factor_failure": _l("Wrong second-step code"),
     "user.two_factor_recovery_codes": _l("New recovery codes made"),
+    "invitation.create": _l("Invitation sent"),
+    "invitation.renew": _l("New invitation link made"),
+    "invitation.revoke": _l("Invitation revoked"),
+    "invitation.accept": _l("Invitation accepted"),
+    "room.open": _l("Live room opened"),
+    "room.close": _l("Live room closed"),
+    "room.question_add": _l("Room question added"),
+    "room.question_open": _l("Room question opened to the phones"),
+    "room.question_close": _l("Room question closed"),
+    "room.question_reveal": _l("Room question's results revealed"),
+    "room.note_moderate": _l("Sticky note moderated"),
+    "room.blocklist_update": _l("Sticky-note blocklist changed"),
+    "workshop.create": _l("Workshop recorded"),
+    "workshop.update": _l("Workshop record changed"),
+    "workshop.delete": _l("Workshop record deleted"),
+    "action.create": _l("Follow-up action agreed"),
+    "action.update": _l("Follow-up action changed"),
+    "action.status": _l("Follow-up action status changed"),
+    "action.checklist": _l("Follow-up action checklist changed"),
+    "action.carry_over": _l("Follow-up action carried over"),
+    "commitment.create": _l("Commitment recorded"),
+    "commitment.update": _l("Commitment changed"),
+    "commitment.review": _l("Commitment reviewed"),
+    "export.actions": _l("Action register downloaded"),
 }
 
 OBJECT_LABELS: dict[str, Any] = {
@@ -70,6 +100,12 @@ OBJECT_LABELS: dict[str, Any] = {
     "QuestionnaireVersion": _l("Questionnaire version"),
     "ApiToken": _l("API token"),
     "User": _l("Account"),
+    "Invitation": _l("Invitation"),
+    "Room": _l("Live room"),
+    "RoomQuestion": _l("Room question"),
+    "Workshop": _l("Workshop"),
+    "Action": _l("Follow-up action"),
+    "Commitment": _l("Commitment"),
 }
 
 DETAIL_LABELS: dict[str, Any] = {
@@ -88,6 +124,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "kind": _l("Kind"),
     "prefix": _l("Token starts with"),
     "expires_on": _l("Expires on"),
+    "expires_at": _l("Link works until (UTC)"),
+    "email": _l("Email address"),
+    "new_account": _l("New account"),
     "min_group_size": _l("Smallest group shown (k)"),
     "sector": _l("Sector"),
     "is_admin": _l("Administrator"),
@@ -110,12 +149,34 @@ DETAIL_LABELS: dict[str, Any] = {
     "by_partner": _l("Responses per partner (before → after)"),
     "revision_note": _l("Revision note"),
     "sha256": _l("File hash"),
+    "round_id": _l("Round"),
+    "workshop_id": _l("Workshop"),
+    "held_on": _l("Held on"),
+    "attendance": _l("Attendance"),
+    "dimension": _l("Dimension"),
+    "item": _l("Question"),
+    "owner_ids": _l("Owners"),
+    "co_owner_ids": _l("Co-owners"),
+    "due_on": _l("Due on"),
+    "done": _l("Done"),
+    "from_action_id": _l("Carried over from action"),
+    "from_round_id": _l("Carried over from round"),
+    "starts_on": _l("Period starts"),
+    "ends_on": _l("Period ends"),
+    "progress": _l("Progress (%)"),
+    "room_id": _l("Live room"),
+    "question_id": _l("Room question"),
+    "answers": _l("Answers"),
+    "status": _l("Status"),
+    "words": _l("Words on the list"),
 }
 
 # Detail values that are codes with a label of their own.
+_STATUS_LABELS: dict[str, Any] = {**ROUND_STATUS_LABELS, **ACTION_STATUS_LABELS,
+                                  **DELIVERY_STATUS_LABELS}
 _VALUE_LABELS: dict[str, Mapping[str, Any]] = {
-    "from": ROUND_STATUS_LABELS,
-    "to": ROUND_STATUS_LABELS,
+    "from": _STATUS_LABELS,
+    "to": _STATUS_LABELS,
     "role": ROLE_LABELS,
     "sector": SECTOR_LABELS,
 }

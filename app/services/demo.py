@@ -1,10 +1,17 @@
-"""A realistic demo partnership: five partners, two rounds, answers that differ and improve."""
+"""A realistic demo partnership: five partners, two rounds, answers that differ and improve.
+
+Between the rounds lies the follow-up loop, so a newcomer sees it at once: the first round's
+reflection workshop agreed actions on its weakest dimensions (owned by partners, one done, one
+still running and carried over into the second round's workshop, one dropped with its reason)
+and the partners' pledges were reviewed in each round. The dimensions those actions addressed
+improve more by the second round, so its results show action impact.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -12,9 +19,17 @@ from sqlalchemy.orm import Session
 
 from app.auth.passwords import hash_password
 from app.models import (
+    Action,
+    ActionOwner,
+    ActionStatus,
     Answer,
+    Commitment,
+    CommitmentKind,
+    CommitmentReview,
+    DeliveryStatus,
     Membership,
     OpenAnswer,
+    OwnerRole,
     Partner,
     PartnerRating,
     Partnership,
@@ -25,6 +40,8 @@ from app.models import (
     RoundStatus,
     Sector,
     User,
+    Workshop,
+    WorkshopAttendance,
 )
 from app.questionnaires import Questionnaire
 
@@ -48,6 +65,37 @@ DEMO_COMMENTS = (
     ("en", "The joint monitoring visits built trust between the partners."),
     ("en", "Our contribution of volunteers is not always recognised in reports."),
     ("en", "We would like clearer agreements on who carries which risk."),
+)
+
+
+# The first round's workshop: what, the dimension it addresses, owner and co-owner (indexes
+# of DEMO_PARTNERS), due date, status, progress, and what became of it in the second round.
+DEMO_ACTIONS = (
+    ("Notulen rapat koordinasi dibagikan ke semua mitra paling lambat tiga hari setelah rapat.",
+     "transparansi", 0, (2,), date(2025, 6, 30), ActionStatus.DONE, 100, None),
+    ("Kader posyandu diundang ke rapat perencanaan tahunan dan diberi hak suara.",
+     "kesetaraan", 0, (3,), date(2025, 9, 30), ActionStatus.IN_PROGRESS, 60, "carry"),
+    ("Laporan keuangan bersama dibuka setiap triwulan di papan informasi desa.",
+     "transparansi", 1, (0,), date(2025, 12, 31), ActionStatus.DROPPED, 20,
+     "Diganti dengan laporan daring yang diperbarui setiap bulan."),
+    ("Tim bersama menyusun rencana berbagi manfaat program untuk kelompok masyarakat.",
+     "manfaat_bersama", 4, (2, 3), date(2026, 2, 28), ActionStatus.PLANNED, 0, None),
+)
+# Extra rise, by the second round, of the dimensions the actions above addressed.
+ACTION_EFFECT = {"transparansi": 0.3, "kesetaraan": 0.25}
+
+# Pledges of the partnership agreement: partner, kind, what, delivery in round 1 and round 2.
+DEMO_COMMITMENTS = (
+    (0, CommitmentKind.MONEY, "Dana operasional posyandu Rp 120 juta per tahun.",
+     (DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED)),
+    (1, CommitmentKind.FACILITIES, "Gudang dan kendaraan untuk distribusi makanan tambahan.",
+     (DeliveryStatus.PARTIAL, DeliveryStatus.DELIVERED)),
+    (2, CommitmentKind.STAFF, "Dua pendamping gizi penuh waktu di setiap kecamatan.",
+     (DeliveryStatus.DELIVERED, DeliveryStatus.PARTIAL)),
+    (3, CommitmentKind.LOCAL_WISDOM, "Resep makanan lokal bergizi dan jadwal kegiatan kader.",
+     (DeliveryStatus.DELIVERED, DeliveryStatus.DELIVERED)),
+    (4, CommitmentKind.KNOWLEDGE, "Analisis data stunting tahunan dan pelatihan kader.",
+     (DeliveryStatus.NOT_DELIVERED, DeliveryStatus.PARTIAL)),
 )
 
 
@@ -88,18 +136,69 @@ def seed_demo(session: Session, questionnaire: Questionnaire, version: Questionn
     session.add_all(rounds)
     session.flush()
     for round_index, round_ in enumerate(rounds):
+        effect = ACTION_EFFECT if round_index else {}
         for partner, (_, _, sizes, level) in zip(partners, DEMO_PARTNERS, strict=True):
             _simulate_partner(session, rng, questionnaire, round_, partner, partners,
-                              n=sizes[round_index], level=level + 0.35 * round_index)
+                              n=sizes[round_index], level=level + 0.35 * round_index,
+                              effect=effect)
     logins = _demo_staff(session, partnership, partners)
+    facilitator = session.scalar(select(User).where(User.email == DEMO_STAFF[2][0]))
+    _demo_followup(session, rounds, partners, facilitator)
     session.flush()
     return logins
 
 
+def _demo_followup(session: Session, rounds: list[Round], partners: list[Partner],
+                   facilitator: User | None) -> None:
+    """A workshop per round, the first one's actions (one carried over) and the pledges."""
+    first, second = rounds
+    workshops = []
+    for round_, title, place in (
+            (first, "Lokakarya refleksi 2025", "Aula Dinas Kesehatan"),
+            (second, "Lokakarya refleksi 2026", "Balai Desa Melati")):
+        held = (round_.closes_on or date.today()) + timedelta(days=14)
+        workshop = Workshop(round_id=round_.id, held_on=held, title=title, place=place,
+                            facilitator_id=facilitator.id if facilitator else None,
+                            notes="Hasil putaran dibahas per dimensi; tindak lanjut disepakati "
+                                  "bersama.")
+        workshop.attendance = [WorkshopAttendance(partner_id=p.id, count=count)
+                               for p, count in zip(partners, (4, 3, 3, 5, 2), strict=True)]
+        session.add(workshop)
+        workshops.append(workshop)
+    session.flush()
+    version_id = first.questionnaire_version_id
+    for text, dimension, owner, co_owners, due, status, progress, after in DEMO_ACTIONS:
+        action = Action(workshop_id=workshops[0].id, description=text,
+                        questionnaire_version_id=version_id, dimension_id=dimension,
+                        due_on=due, status=status, progress=progress,
+                        drop_reason=after if status is ActionStatus.DROPPED else None)
+        action.owner_links = [ActionOwner(partner_id=partners[owner].id, role=OwnerRole.OWNER),
+                              *(ActionOwner(partner_id=partners[i].id, role=OwnerRole.CO_OWNER)
+                                for i in co_owners)]
+        session.add(action)
+        session.flush()
+        if after == "carry":  # still open: the next workshop takes it on explicitly
+            carried = Action(workshop_id=workshops[1].id, description=text,
+                             questionnaire_version_id=second.questionnaire_version_id,
+                             dimension_id=dimension, due_on=date(2026, 9, 30),
+                             status=ActionStatus.IN_PROGRESS, progress=progress,
+                             carried_over_from_id=action.id)
+            carried.owner_links = [ActionOwner(partner_id=link.partner_id, role=link.role)
+                                   for link in action.owner_links]
+            session.add(carried)
+    for owner, kind, text, verdicts in DEMO_COMMITMENTS:
+        commitment = Commitment(round_id=first.id, partner_id=partners[owner].id, kind=kind,
+                                description=text, starts_on=date(2025, 1, 1),
+                                ends_on=date(2026, 12, 31), status=verdicts[-1])
+        commitment.reviews = [CommitmentReview(round_id=r.id, status=v)
+                              for r, v in zip(rounds, verdicts, strict=True)]
+        session.add(commitment)
+
+
 def _simulate_partner(session: Session, rng: np.random.Generator, q: Questionnaire,
                       round_: Round, partner: Partner, partners: list[Partner],
-                      n: int, level: float) -> None:
-    dimension_shift = {d.id: rng.normal(0, 0.35) for d in q.dimensions}
+                      n: int, level: float, effect: dict[str, float]) -> None:
+    dimension_shift = {d.id: rng.normal(0, 0.35) + effect.get(d.id, 0.0) for d in q.dimensions}
     others = [p for p in partners if p.id != partner.id]
     for _ in range(n):
         person = rng.normal(0, 0.45)

@@ -44,6 +44,7 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.language import p_method_sentence, reliability_choice_sentence
 from analysis.privacy import comment_groups
 from app.i18n import SECTOR_LABELS
 from app.models import Response, Round, RoundStatus, User
@@ -53,6 +54,7 @@ from app.results import words
 from app.results.snapshots import has_results
 from app.services.answers import answers_frame, open_answers_frame, ratings_frame
 from app.services.audit import record
+from app.services.metaperception import scored_answers
 from app.services.questionnaires import definition_of
 from app.services.results import round_results_for
 from app.text_hygiene import neutralise_invisible
@@ -274,7 +276,7 @@ class _ResultsWriter:
     def tables(self) -> list[Table]:
         return [self.response_counts(), self.scores(), self.partner_differences(),
                 self.pairwise(), self.perception_gaps(), self.agreement(), self.reliability(),
-                self.rating_matrix()]
+                self.rating_matrix(), self.meta_perception()]
 
     # helpers
 
@@ -405,15 +407,18 @@ class _ResultsWriter:
 
     def reliability(self) -> Table:
         columns = (gettext("Dimension"), gettext("Cronbach's alpha"), gettext("CI low"),
-                   gettext("CI high"), gettext("Responses"), gettext("Complete responses"),
+                   gettext("CI high"), gettext("McDonald's omega"), gettext("Omega CI low"),
+                   gettext("Omega CI high"), gettext("Responses"), gettext("Complete responses"),
                    gettext("Statements"), gettext("Statements that lower alpha"),
-                   gettext("Summary"))
-        rows: list[list[Cell]] = [
-            [self.text(row.get("label")), row.get("alpha"), row.get("ci_low"),
-             row.get("ci_high"), row.get("n"), row.get("n_complete"), row.get("k"),
-             ", ".join(row.get("items_raise_alpha") or []), self.text(row.get("sentence"))]
-            for row in self.snapshot["reliability"]
-        ]
+                   gettext("Summary"), gettext("Which to trust"))
+        rows: list[list[Cell]] = []
+        for row in self.snapshot["reliability"]:
+            choice = reliability_choice_sentence(row)
+            rows.append([self.text(row.get("label")), row.get("alpha"), row.get("ci_low"),
+                         row.get("ci_high"), row.get("omega"), row.get("omega_ci_low"),
+                         row.get("omega_ci_high"), row.get("n"), row.get("n_complete"),
+                         row.get("k"), ", ".join(row.get("items_raise_alpha") or []),
+                         self.text(row.get("sentence")), self.text(choice) if choice else ""])
         return Table("reliability", gettext("Reliability"), columns, rows)
 
     def rating_matrix(self) -> Table:
@@ -428,6 +433,28 @@ class _ResultsWriter:
                              self.name(cell["ratee_partner_id"]),
                              *self.numbers(cell, ("n", "mean"), hidden)])
         return Table("rating_matrix", gettext("Ratings of partners by partners"), columns, rows)
+
+    def meta_perception(self) -> Table:
+        columns = (gettext("Question"), gettext("Rated"), gettext("Partner"),
+                   gettext("Predictions"), gettext("Predicted"), gettext("Actual answers"),
+                   gettext("Actual (other partners)"), gettext("Difference"),
+                   gettext("p-value"), gettext("Adjusted p-value"), gettext("p-value method"),
+                   gettext("Summary"))
+        figures = ("n_predicted", "predicted_mean", "n_actual", "actual_mean", "difference",
+                   "p_value", "p_adjusted")
+        rows: list[list[Cell]] = []
+        for entry in self.snapshot.get("meta_perception") or []:
+            question, target = self.text(entry["label"]), self.text(entry["target_label"])
+            for row in [*entry["partners"], *([entry["partnership"]]
+                                             if entry.get("partnership") else [])]:
+                hidden = bool(row.get("suppressed"))
+                who = (gettext("Partnership (all partners)") if row.get("partner_id") is None
+                       else self.name(row["partner_id"]))
+                method = p_method_sentence(row) if row.get("p_value") is not None else None
+                rows.append([question, target, who, *self.numbers(row, figures, hidden),
+                             "" if hidden or method is None else self.text(method),
+                             self.text(row.get("sentence"))])
+        return Table("meta_perception", gettext("Meta-perception"), columns, rows)
 
 
 # --------------------------------------------------------------------------- respondent level
@@ -453,7 +480,9 @@ def answers_table(session: Session, round_: Round, snapshot: Mapping[str, Any], 
     responses = [(rid, pid) for rid, pid in session.execute(
         select(Response.id, Response.partner_id).where(Response.round_id == round_.id))
         if pid in shown]
+    # Meta-perception answers are stored like item answers under their own ids.
     item_columns = [item.id for item in questionnaire.items]
+    item_columns += [meta.id for meta in questionnaire.meta_perceptions]
     rating_columns = {(rating.id, pid): f"{rating.id}{RATING_SEPARATOR}{name}"
                       for rating in questionnaire.partner_ratings
                       for pid, name in sorted(names.items(), key=lambda p: p[1].casefold())}
@@ -472,7 +501,8 @@ def answers_table(session: Session, round_: Round, snapshot: Mapping[str, Any], 
             cells[rid][column] = _answer_cell(value)
     # Each response's scores by the questionnaire's own rules (dimensions, total, bands), so a
     # coordinator can check any score by hand; they travel in the same shuffled row.
-    scored = questionnaire.respondent_scores(answers).set_index("response_id")
+    scored = questionnaire.respondent_scores(
+        scored_answers(answers, questionnaire.items_frame())).set_index("response_id")
     score_columns = [c for c in scored.columns if c not in ("round_id", "partner_id")]
     for rid, values in zip(scored.index, scored[score_columns].itertuples(index=False),
                            strict=True):

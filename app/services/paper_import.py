@@ -13,16 +13,18 @@ The import runs in three steps so that a large file never stalls the site:
 2. :func:`check_paper_file` streams the file row by row with the ``csv`` module, outside any
    transaction, and checks every cell. Problems are reported with their row (as a spreadsheet
    numbers it: the header is row 1) and column, the first :data:`MAX_PROBLEMS` in full and
-   the rest counted. Valid answers are kept compactly (one ``int16`` per closed cell, open
-   text in an unlinked temporary file), so memory grows by a few bytes per cell, not by a
-   Python object per answer.
-3. :func:`store_paper_responses` checks the round has not changed meanwhile and writes every
-   row with bulk Core inserts: the only part that holds the write lock.
+   the rest counted. Valid rows are staged a chunk at a time in a private SQLite file
+   (:mod:`app.services.paper_staging`), already in their stored shape with their random ids,
+   so memory stays flat however long the file is.
+3. :func:`store_paper_responses` checks the round has not changed meanwhile and copies the
+   staged rows with a few set-based statements (``INSERT ... SELECT`` from the attached
+   staging file on SQLite, ``COPY`` on PostgreSQL): the only part that holds the write lock,
+   for seconds where inserting row by row held it for minutes.
 
 Stored paper responses look exactly like web ones (the same tables and values as
 :mod:`app.respond.items` writes) apart from ``source = "paper"``: random ids, the week's
-Monday as date, open answers without a response id, and rows inserted in a random order
-(responses and open answers shuffled apart), so no stored order follows the pile of forms.
+Monday as date, open answers without a response id and with ids of their own, and every table
+inserted in the order of its random ids, so no stored id or order follows the pile of forms.
 Only a file without problems is stored, all rows in the caller's one transaction.
 """
 
@@ -33,28 +35,21 @@ import csv
 import dataclasses
 import hashlib
 import io
-import random
 import secrets
-import tempfile
-from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 
-import numpy as np
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
-    Answer,
     AuditEvent,
-    OpenAnswer,
     PaperUpload,
     Partner,
-    PartnerRating,
     Response,
     Round,
     RoundStatus,
@@ -64,6 +59,15 @@ from app.models._types import utcnow
 from app.questionnaires import Questionnaire, Scale
 from app.respond.items import DONT_KNOW
 from app.services.audit import record
+from app.services.paper_staging import (
+    DONT_KNOW_CODE,
+    MAX_CLOSED_COLUMNS,
+    ClosedColumn,
+    RandomSource,
+    StagedCounts,
+    Staging,
+    writing_connection,
+)
 from app.services.questionnaires import definition_of
 from app.services.submissions import mark_results_stale, submission_date
 from app.text_hygiene import find_forbidden, visible
@@ -83,12 +87,10 @@ TEXT = "text"
 MAX_PROBLEMS = 100
 # Characters of the note shown beside a closed round's revised results.
 MAX_REVISION_NOTE = 500
-# Responses per bulk insert: large enough to amortise round trips, small enough for memory.
-INSERT_CHUNK = 2000
-
-# Compact codes of a closed cell (scale values lie within -1000..1000, see the schema).
-_MISSING = -32768
-_DONT_KNOW = -32767
+# Compact code of a "don't know" cell; a blank cell is None.
+_DONT_KNOW = DONT_KNOW_CODE
+# What a closed cell's fast lookup returns when the cell needs the careful path.
+_UNKNOWN = object()
 
 _FILE_SIGNATURES = (
     (b"PK\x03\x04", _l("an Excel workbook or another zip archive")),
@@ -244,11 +246,11 @@ class Revision:
 
 @dataclass
 class CheckedFile:
-    """A file that passed every check, held compactly until it is stored.
+    """A file that passed every check, staged until it is stored.
 
-    ``values`` has one row per response (file order) and one ``int16`` column per closed
-    column; open answers live in an unlinked temporary file. Call :meth:`close` (or use it as
-    a context manager) to drop the temporary file.
+    The rows wait in a private SQLite file (:class:`~app.services.paper_staging.Staging`);
+    what a preview shows was counted when checking ended. Call :meth:`close` (or use it as a
+    context manager) to delete the staging file.
     """
 
     target: ImportTarget
@@ -257,64 +259,44 @@ class CheckedFile:
     languages: tuple[str, ...]
     closed_columns: list[Column]
     text_columns: list[Column]
-    partner_ids: np.ndarray  # int32, per response
-    language_codes: np.ndarray  # uint8 index into ``languages``, per response
-    values: np.ndarray  # int16 (responses x closed columns)
-    text_rows: np.ndarray  # int32 response index, per open answer
-    text_columns_index: np.ndarray  # int16 index into ``text_columns``, per open answer
-    text_offsets: np.ndarray  # int64 byte offset in ``text_file``, per open answer
-    text_lengths: np.ndarray  # int32 byte length, per open answer
-    text_file: IO[bytes] | None = field(default=None, repr=False)
+    counts: StagedCounts
+    staging: Staging | None = field(default=None, repr=False)
     default_language: str = ""  # of rows without a language cell
 
     @property
     def responses(self) -> int:
-        return int(self.partner_ids.shape[0])
+        return self.counts.responses
 
     def counts_by_partner(self) -> dict[int, int]:
         """Responses per partner id: what a preview shows before anything is stored."""
-        ids, counts = np.unique(self.partner_ids, return_counts=True)
-        return {int(i): int(c) for i, c in zip(ids, counts, strict=True)}
+        return dict(self.counts.by_partner)
 
     def answer_counts(self) -> dict[str, int]:
         """How many answers, ratings and open answers storing the file will add."""
-        answered = self.values != _MISSING
-        kinds = np.array([c.kind == RATING for c in self.closed_columns], dtype=bool)
-        return {"answers": int(answered[:, ~kinds].sum()) if kinds.size else 0,
-                "ratings": int(answered[:, kinds].sum()) if kinds.size else 0,
-                "open_answers": int(self.text_rows.shape[0])}
+        pairs = list(zip(self.counts.answered, self.closed_columns, strict=True))
+        return {"answers": sum(n for n, c in pairs if c.kind != RATING),
+                "ratings": sum(n for n, c in pairs if c.kind == RATING),
+                "open_answers": sum(self.counts.texts.values())}
 
     def column_counts(self) -> list[ColumnCount]:
         """Answers per column, in file order: closed items and ratings, then open questions."""
-        answered = (self.values != _MISSING).sum(axis=0).tolist() if self.responses else []
-        unknown = (self.values == _DONT_KNOW).sum(axis=0).tolist() if self.responses else []
-        counts = [ColumnCount(column.name, column.kind, int(answered[i]) if answered else 0,
-                              int(unknown[i]) if unknown else 0)
+        counts = [ColumnCount(column.name, column.kind, self.counts.answered[i],
+                              self.counts.dont_know[i])
                   for i, column in enumerate(self.closed_columns)]
-        per_text = np.bincount(self.text_columns_index.astype(np.int64),
-                               minlength=len(self.text_columns)).tolist()
-        counts += [ColumnCount(column.name, column.kind, int(per_text[i]))
-                   for i, column in enumerate(self.text_columns)]
+        counts += [ColumnCount(column.name, column.kind,
+                               self.counts.texts.get(column.item_id, 0))
+                   for column in self.text_columns]
         return counts
 
     def language_counts(self) -> list[tuple[str, int]]:
         """Responses per language, for the languages the file uses."""
-        per = np.bincount(self.language_codes.astype(np.int64),
-                          minlength=len(self.languages)).tolist()
-        return [(language, int(n)) for language, n in zip(self.languages, per, strict=True)
-                if n]
-
-    def text(self, index: int) -> str:
-        """The open answer number ``index`` (in file order), read back from the temporary file."""
-        if self.text_file is None:
-            raise RuntimeError("the checked file was closed before it was stored")
-        self.text_file.seek(int(self.text_offsets[index]))
-        return self.text_file.read(int(self.text_lengths[index])).decode("utf-8")
+        return [(language, self.counts.by_language[language]) for language in self.languages
+                if self.counts.by_language.get(language)]
 
     def close(self) -> None:
-        if self.text_file is not None:
-            self.text_file.close()
-            self.text_file = None
+        if self.staging is not None:
+            self.staging.close()
+            self.staging = None
 
     def __enter__(self) -> CheckedFile:
         return self
@@ -484,9 +466,9 @@ def _control_message(found: Any) -> Message:
               "may not hold: remove it", char=found.name, position=found.position)
 
 
-def _fast_codes(scale: Scale) -> dict[str, int]:
+def _fast_codes(scale: Scale) -> dict[str, int | None]:
     """Exact cell texts that need no further checking, mapped to their compact code."""
-    codes = {str(value): value for value in scale.values}
+    codes: dict[str, int | None] = {str(value): value for value in scale.values}
     if scale.dont_know is not None:
         codes.update({DONT_KNOW: _DONT_KNOW, DONT_KNOW.upper(): _DONT_KNOW})
     return codes
@@ -537,7 +519,7 @@ class _RowChecker:
         for codes, required, column in zip(self.codes, self.required, self.closed_columns,
                                            strict=True):
             if not required or column.kind == RATING:  # required ratings: checked per row
-                codes[""] = _MISSING
+                codes[""] = None
         # Cells in header order, so a row's problems read left to right as before.
         self.order = sorted([(p, i) for i, p in enumerate(self.closed_positions)]
                             + [(p, -1 - i) for i, p in enumerate(self.text_positions)])
@@ -545,7 +527,8 @@ class _RowChecker:
         self.partner_cache: dict[str, PartnerRef] = {}
 
     def check(self, number: int, cells: list[str],
-              found: list[CellProblem]) -> tuple[int, int, list[int], list[str]] | None:
+              found: list[CellProblem]
+              ) -> tuple[int, int, list[int | None], list[str]] | None:
         """Return (partner id, language index, closed codes, texts) or None on problems."""
         start = len(found)
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
@@ -560,7 +543,7 @@ class _RowChecker:
                                          _l("a column without a name must stay empty")))
         partner = self._partner(number, cells, found)
         language = self._language(number, cells, found)
-        codes = [_MISSING] * len(self.closed_positions)
+        codes: list[int | None] = [None] * len(self.closed_positions)
         texts = [""] * len(self.text_positions)
         own = partner.id if partner is not None else None
         for position, index in self.order:
@@ -575,9 +558,9 @@ class _RowChecker:
                                              _l("a respondent does not rate their own "
                                                 "partner: leave this cell blank")))
                 continue
-            code = self.codes[index].get(cell)
-            codes[index] = code if code is not None else self._slow_closed(
-                number, index, cell, found)
+            code = self.codes[index].get(cell, _UNKNOWN)
+            codes[index] = (self._slow_closed(number, index, cell, found) if code is _UNKNOWN
+                            else code)  # type: ignore[assignment]
         if partner is not None:
             self._required_ratings(number, partner, codes, found, start)
         if len(found) > start or partner is None:
@@ -624,24 +607,24 @@ class _RowChecker:
         return self.default_language
 
     def _slow_closed(self, number: int, index: int, cell: str,
-                     found: list[CellProblem]) -> int:
+                     found: list[CellProblem]) -> int | None:
         column, scale = self.closed_columns[index], self.scales[index]
         control = find_forbidden(cell)
         if control is not None:
             found.append(CellProblem(number, column.name, _control_message(control)))
-            return _MISSING
+            return None
         text = cell.strip()
         if not text:
             if self.required[index] and column.kind != RATING:
                 found.append(CellProblem(number, column.name, _l(
                     "an answer is required (write %(dk)s for don't know)", dk=DONT_KNOW)
                     if scale.dont_know else _l("an answer is required")))
-            return _MISSING
+            return None
         try:
             value = parse_point(text, scale)
         except ValueError as error:
             found.append(CellProblem(number, column.name, error.args[0]))
-            return _MISSING
+            return None
         return _DONT_KNOW if value is None else value
 
     def _text(self, number: int, column: Column, cell: str, found: list[CellProblem]) -> str:
@@ -661,11 +644,11 @@ class _RowChecker:
                 most=question.max_length)))
         return text
 
-    def _required_ratings(self, number: int, partner: PartnerRef, codes: list[int],
+    def _required_ratings(self, number: int, partner: PartnerRef, codes: list[int | None],
                           found: list[CellProblem], start: int) -> None:
         """Required ratings: every other partner of the round must be rated."""
         for index, column in enumerate(self.closed_columns):
-            if (column.kind == RATING and self.required[index] and codes[index] == _MISSING
+            if (column.kind == RATING and self.required[index] and codes[index] is None
                     and column.ratee_id != partner.id
                     and not any(p.column == column.name for p in found[start:])):
                 found.append(CellProblem(number, column.name, _l("an answer is required")))
@@ -774,12 +757,15 @@ def _sniff(stream: IO[bytes]) -> tuple[bytes, str]:
 
 def check_paper_file(target: ImportTarget, stream: IO[bytes], *, filename: str = "",
                      default_language: str | None = None,
-                     progress: Callable[[int], None] | None = None) -> CheckedFile:
-    """Stream and check a whole file; raise PaperImportError listing the problems.
+                     progress: Callable[[int], None] | None = None,
+                     rng: RandomSource | None = None) -> CheckedFile:
+    """Stream and check a whole file, staging its rows; raise PaperImportError on problems.
 
     Runs outside any database transaction (it takes no session). ``progress`` is called with
-    the number of rows read every few thousand rows, for a job that reports progress.
-    Raises ImportRefused when the file is not a CSV table at all.
+    the number of rows read every few thousand rows, for a job that reports progress. The
+    stored ids are drawn here, from ``secrets`` unless a test passes ``rng``. Raises
+    ImportRefused when the file is not a CSV table at all. The returned file holds a staging
+    file on disk: close it (``with``) once stored.
     """
     questionnaire = target.questionnaire
     languages = tuple(questionnaire.languages)
@@ -806,14 +792,14 @@ def check_paper_file(target: ImportTarget, stream: IO[bytes], *, filename: str =
         dataclasses.replace(target, default_language=target_language),
         partners, mapped, header, languages)
 
-    partner_ids = array("i")
-    language_codes = array("B")
-    values = array("h")
-    text_rows, text_cols, text_offsets, text_lengths = (array("i"), array("h"), array("q"),
-                                                        array("i"))
-    # Closed on error below, otherwise by CheckedFile.close(): it outlives this function.
-    text_file: IO[bytes] = tempfile.TemporaryFile(prefix="mitra-paper-")  # noqa: SIM115
-    offset = 0
+    if len(checker.closed_columns) > MAX_CLOSED_COLUMNS:
+        raise ImportRefused(_l("the file has %(count)s answer columns, more than the %(most)s "
+                               "one import can hold: split it by columns",
+                               count=len(checker.closed_columns), most=MAX_CLOSED_COLUMNS))
+    staged_columns = [ClosedColumn(c.item_id, c.ratee_id) for c in checker.closed_columns]
+    text_ids = [c.item_id for c in checker.text_columns]
+    staging: Staging | None = None
+    responses = 0
     number = 1
     try:
         while True:
@@ -837,109 +823,41 @@ def check_paper_file(target: ImportTarget, stream: IO[bytes], *, filename: str =
             if found:
                 problems.add(found)
             if checked is None or problems.total:
+                if staging is not None:  # nothing will be stored: free the disk at once
+                    staging.close()
+                    staging = None
                 continue  # once anything is wrong, only checking goes on
             partner_id, language, codes, texts = checked
-            index = len(partner_ids)
-            partner_ids.append(partner_id)
-            language_codes.append(language)
-            values.extend(codes)
-            for column_index, text in enumerate(texts):
-                if text:
-                    data = text.encode("utf-8")
-                    text_file.write(data)
-                    text_rows.append(index)
-                    text_cols.append(column_index)
-                    text_offsets.append(offset)
-                    text_lengths.append(len(data))
-                    offset += len(data)
+            if staging is None:
+                staging = Staging(staged_columns, rng)
+            staging.add(partner_id, languages[language], codes,
+                        [(question, text) for question, text in zip(text_ids, texts,
+                                                                    strict=True) if text])
+            responses += 1
             if progress is not None and number % 5000 == 0:
                 progress(number - 1)
-        if not partner_ids and not problems.total:
+        if not responses and not problems.total:
             problems.add([CellProblem(2, None,
                                       _l("the file has no answers below its header"))])
         problems.raise_if_any()
+        assert staging is not None  # rows were staged, or a problem was raised
+        counts = staging.finish()
     except BaseException:
-        text_file.close()
+        if staging is not None:
+            staging.close()
         raise
-    width = len(checker.closed_columns)
     return CheckedFile(
         target=target, sha256=digest.hexdigest(), filename=filename, languages=languages,
         closed_columns=checker.closed_columns, text_columns=checker.text_columns,
-        partner_ids=np.frombuffer(partner_ids, dtype=np.int32),
-        language_codes=np.frombuffer(language_codes, dtype=np.uint8),
-        values=np.frombuffer(values, dtype=np.int16).reshape(len(partner_ids), width),
-        text_rows=np.frombuffer(text_rows, dtype=np.int32),
-        text_columns_index=np.frombuffer(text_cols, dtype=np.int16),
-        text_offsets=np.frombuffer(text_offsets, dtype=np.int64),
-        text_lengths=np.frombuffer(text_lengths, dtype=np.int32),
-        text_file=text_file, default_language=target_language)
+        counts=counts, staging=staging, default_language=target_language)
 
 
 # --------------------------------------------------------------------------- storing
 
 
-def _sorted_random_ids(count: int) -> list[str]:
-    """``count`` random 32-hex ids (uuid4 layout) in ascending order.
-
-    Handing them out in ascending order along a random shuffle keeps both promises: the ids
-    are random, and index (B-tree) inserts run in key order, several times faster than
-    inserting random keys.
-    """
-    raw = np.frombuffer(secrets.token_bytes(16 * count), dtype=">u8").reshape(count, 2).copy()
-    raw[:, 0] = (raw[:, 0] & ~np.uint64(0xF000)) | np.uint64(0x4000)
-    raw[:, 1] = (raw[:, 1] & ~np.uint64(0xC << 60)) | np.uint64(0x8 << 60)
-    order = np.lexsort((raw[:, 1], raw[:, 0]))
-    return [f"{int(hi):016x}{int(lo):016x}" for hi, lo in raw[order].tolist()]
-
-
-def _permutation(count: int, rng: random.Random | None) -> np.ndarray:
-    """A random order of ``count`` rows (the caller's ``rng`` decides, for tests)."""
-    if rng is None:
-        generator = np.random.default_rng(secrets.randbits(128))
-        return generator.permutation(count).astype(np.int64)
-    order = list(range(count))
-    rng.shuffle(order)
-    return np.asarray(order, dtype=np.int64)
-
-
-class _BulkInsert:
-    """A Core ``insert()`` compiled once, executed with plain tuples.
-
-    SQLAlchemy's per-row parameter processing cost more than SQLite's own inserting (about
-    two thirds of the write transaction in a profile); these rows hold only ints, strings and
-    None, which need no processing, so each chunk goes to the driver's ``executemany`` as is.
-    Only a constant that needs a bind processor (a date) is converted, once, by :meth:`bind`.
-    """
-
-    def __init__(self, connection: Any, table: Any, names: tuple[str, ...]) -> None:
-        self.connection = connection
-        self.dialect = connection.dialect
-        self.table = table
-        self.names = names
-        compiled = insert(table).compile(dialect=self.dialect, column_keys=list(names))
-        self.sql = str(compiled)
-        self.positions = ([names.index(key) for key in compiled.positiontup or ()]
-                          if compiled.positional else None)
-
-    def bind(self, name: str, value: Any) -> Any:
-        processor = self.table.c[name].type.bind_processor(self.dialect)
-        return processor(value) if processor is not None else value
-
-    def __call__(self, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        if self.positions is None:
-            parameters: list[Any] = [dict(zip(self.names, row, strict=True)) for row in rows]
-        elif self.positions == list(range(len(self.names))):
-            parameters = rows
-        else:
-            parameters = [tuple(row[i] for i in self.positions) for row in rows]
-        self.connection.exec_driver_sql(self.sql, parameters)
-
-
 def store_paper_responses(session: Session, checked: CheckedFile, *, today: date,
                           actor: User | None = None, again: bool = False,
-                          rng: random.Random | None = None, confirm_closed: bool = False,
+                          confirm_closed: bool = False,
                           revision_note: str | None = None) -> ImportSummary:
     """Store a checked file as paper responses in the session's transaction; caller commits.
 
@@ -948,10 +866,17 @@ def store_paper_responses(session: Session, checked: CheckedFile, *, today: date
     imported into it before (unless ``again``). A closed round's published results change, so
     it is refused (ClosedRoundNotConfirmed) unless ``confirm_closed``; then the round is
     marked revised today, with ``revision_note``, and the audit event names the responses per
-    partner before and after. Everything that can be prepared is prepared before the first
-    write, so the write lock is held only for the inserts themselves.
+    partner before and after.
+
+    The rows were prepared when the file was checked, so the write lock is held for a few
+    set-based copies. On SQLite the staging file is attached for them when this (or
+    :func:`preview_import`) begins the session's transaction; when this begins it, SQLite's
+    foreign-key checks are also off until the transaction ends, every key having been checked
+    here under the lock: commit (or roll back) right after.
     """
     target = checked.target
+    staging = _staging_of(checked)
+    writing_connection(session, staging, foreign_keys=False)
     round_ = session.get(Round, target.round_id)
     if round_ is None:
         raise ImportRefused(_l("round %(round)s no longer exists", round=target.round_id))
@@ -973,67 +898,19 @@ def store_paper_responses(session: Session, checked: CheckedFile, *, today: date
             _l("round %(round)s is closed: importing changes its published results, which "
                "must be confirmed", round=round_.id))
     changes = partner_changes(session, checked) if closed else ()
+    # Every key the copies write, checked under the lock (SQLite may not enforce them here):
+    # the round is the one read above; staged partners were those of the round when checked,
+    # and the round's partners are unchanged (above), so they exist.
+    staged_partners = set(checked.counts.by_partner) | {
+        c.ratee_id for c in checked.closed_columns if c.ratee_id is not None}
+    if not staged_partners <= target.round_partner_ids:
+        raise ImportRefused(_l("round %(round)s changed while the file was being checked: "
+                               "import the file again", round=round_.id))
 
     count = checked.responses
-    order = _permutation(count, rng)
-    response_ids = _sorted_random_ids(count)
-    text_order = _permutation(int(checked.text_rows.shape[0]), rng)
-    text_ids = _sorted_random_ids(int(text_order.shape[0]))
-    stored_on = paper_date(today, round_)
-    columns = checked.closed_columns
-    is_rating = [c.kind == RATING for c in columns]
-    item_ids = [c.item_id for c in columns]
-    ratees = [c.ratee_id for c in columns]
-    languages = checked.languages
     round_id = round_.id
-
-    connection = session.connection()
-    insert_responses = _BulkInsert(connection, Response.__table__,
-                                   ("id", "round_id", "partner_id", "language", "submitted_on",
-                                    "source"))
-    insert_answers = _BulkInsert(connection, Answer.__table__,
-                                 ("response_id", "item_id", "value"))
-    insert_ratings = _BulkInsert(connection, PartnerRating.__table__,
-                                 ("response_id", "item_id", "ratee_partner_id", "value"))
-    insert_texts = _BulkInsert(connection, OpenAnswer.__table__,
-                               ("id", "round_id", "partner_id", "question_id", "language",
-                                "text"))
-    stored_on_bound = insert_responses.bind("submitted_on", stored_on)
-    for start in range(0, count, INSERT_CHUNK):
-        rows = order[start:start + INSERT_CHUNK]
-        ids = response_ids[start:start + INSERT_CHUNK]
-        partners = checked.partner_ids[rows].tolist()
-        langs = checked.language_codes[rows].tolist()
-        block = checked.values[rows].tolist()
-        responses = [(rid, round_id, partner, languages[lang], stored_on_bound, SOURCE)
-                     for rid, partner, lang in zip(ids, partners, langs, strict=True)]
-        answers: list[tuple[Any, ...]] = []
-        ratings: list[tuple[Any, ...]] = []
-        for rid, codes in zip(ids, block, strict=True):
-            for code, item_id, rating, ratee in zip(codes, item_ids, is_rating, ratees,
-                                                    strict=True):
-                if code == _MISSING:
-                    continue
-                value = None if code == _DONT_KNOW else code
-                if rating:
-                    ratings.append((rid, item_id, ratee, value))
-                else:
-                    answers.append((rid, item_id, value))
-        insert_responses(responses)
-        insert_answers(answers)
-        insert_ratings(ratings)
-
-    # Free text stands alone (no response id), in an order of its own.
-    text_columns = checked.text_columns
-    for start in range(0, int(text_order.shape[0]), INSERT_CHUNK):
-        picks = text_order[start:start + INSERT_CHUNK].tolist()
-        texts = []
-        for text_id, pick in zip(text_ids[start:start + INSERT_CHUNK], picks, strict=True):
-            row = int(checked.text_rows[pick])
-            texts.append((text_id, round_id, int(checked.partner_ids[row]),
-                          text_columns[int(checked.text_columns_index[pick])].item_id,
-                          languages[int(checked.language_codes[row])], checked.text(pick)))
-        insert_texts(texts)
+    staging.copy_into(session, round_id=round_id, submitted_on=paper_date(today, round_),
+                      source=SOURCE)
 
     mark_results_stale(session, round_id)
     details: dict[str, Any] = {}
@@ -1069,6 +946,12 @@ def revision_note_or_none(note: str | None) -> str | None:
     return text
 
 
+def _staging_of(checked: CheckedFile) -> Staging:
+    if checked.staging is None:
+        raise RuntimeError("the checked file was closed before it was stored")
+    return checked.staging
+
+
 def partner_changes(session: Session, checked: CheckedFile) -> tuple[PartnerChange, ...]:
     """Responses per partner of the round now, and what the file adds to each."""
     target = checked.target
@@ -1082,8 +965,14 @@ def partner_changes(session: Session, checked: CheckedFile) -> tuple[PartnerChan
 
 
 def preview_import(session: Session, checked: CheckedFile) -> ImportPreview:
-    """Say what storing ``checked`` would do, reading the round's current counts."""
+    """Say what storing ``checked`` would do, reading the round's current counts.
+
+    Called first in the session that then stores the file (a job, a confirmation), it takes
+    the connection with the staging file attached, so that storing can copy set-wise.
+    """
     target = checked.target
+    if checked.staging is not None:
+        writing_connection(session, checked.staging)
     round_ = session.get(Round, target.round_id)
     if round_ is None:
         raise ImportRefused(_l("round %(round)s no longer exists", round=target.round_id))
@@ -1199,7 +1088,7 @@ def release_upload(session: Session, upload: HeldUpload) -> bool:
 def import_paper_responses(session: Session, round_: Round, data: bytes | IO[bytes], *,
                            today: date, actor: User | None = None, filename: str = "",
                            default_language: str | None = None, again: bool = False,
-                           rng: random.Random | None = None, confirm_closed: bool = False,
+                           rng: RandomSource | None = None, confirm_closed: bool = False,
                            revision_note: str | None = None) -> ImportSummary:
     """Check a file and store it in the caller's session, all in one go; the caller commits.
 
@@ -1212,9 +1101,9 @@ def import_paper_responses(session: Session, round_: Round, data: bytes | IO[byt
     target = load_import_target(session, round_)
     stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     with check_paper_file(target, stream, filename=filename,
-                          default_language=default_language) as checked:
+                          default_language=default_language, rng=rng) as checked:
         return store_paper_responses(session, checked, today=today, actor=actor, again=again,
-                                     rng=rng, confirm_closed=confirm_closed,
+                                     confirm_closed=confirm_closed,
                                      revision_note=revision_note)
 
 

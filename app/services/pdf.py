@@ -15,6 +15,9 @@ page cannot drift apart. Two rules keep that safe and affordable:
 
 Optional setting (``app.config``): ``REPORT_PDF_CACHE_SIZE`` (documents kept per worker
 process, default 16).
+
+PDFs are made by background jobs (:mod:`app.jobs.tasks`), never inside a request: laying out
+a report takes seconds, and the file they make is the cache shared by every server.
 """
 
 from __future__ import annotations
@@ -178,3 +181,4 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+

@@ -34,12 +34,13 @@ from app.models import (
 from app.questionnaires import Questionnaire
 from app.results.rounds import closed_rounds, order_key, ordered
 from app.services.answers import answers_frame, ratings_frame
+from app.services.metaperception import meta_perception_section, scored_answers
 
 ROUND = "round"
 OVER_TIME = "over_time"
 # Part of every snapshot's key: raise it when the analysis or the payload layout changes, so
 # snapshots computed by older code are not served any more.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 5
 RANDOM_STATE = 20261123
 
 
@@ -162,8 +163,10 @@ def compute_round_results(session: Session, round_: Round) -> dict[str, Any]:
     valid when they change.
     """
     partnership = round_.partnership
-    inputs = questionnaire_inputs(_questionnaires(session, [round_]))
-    answers = answers_frame(session, [round_.id])
+    questionnaires = _questionnaires(session, [round_])
+    inputs = questionnaire_inputs(questionnaires)
+    all_answers = answers_frame(session, [round_.id])
+    answers = scored_answers(all_answers, inputs.items)  # meta-perceptions apart
     ratings = ratings_frame(session, [round_.id])
     result = round_results(
         answers, inputs.items, round_id=round_.id, partners=partners_frame(partnership),
@@ -173,6 +176,13 @@ def compute_round_results(session: Session, round_: Round) -> dict[str, Any]:
         labels=inputs.labels, random_state=RANDOM_STATE, total=inputs.total,
     )
     payload = result.to_dict()
+    payload["meta_perception"] = meta_perception_section(
+        questionnaires[0], all_answers, payload, dimensions=inputs.dimensions,
+        random_state=RANDOM_STATE)
+    # partner_ratings[].dimension: the pages and the report show each rating with it.
+    rating_dimension = {r.id: r.dimension for r in questionnaires[0].partner_ratings}
+    for entry in payload["rating_matrix"]:
+        entry["dimension"] = rating_dimension.get(entry["item_id"])
     payload["round"] = {"id": round_.id, "name": round_.name, "status": round_.status.value,
                         "opens_on": _iso(round_.opens_on), "closes_on": _iso(round_.closes_on)}
     return payload
@@ -190,11 +200,12 @@ def over_time_for(session: Session, partnership: Partnership) -> dict[str, Any] 
     inputs = questionnaire_inputs(_questionnaires(session, rounds))
     round_ids = [r.id for r in rounds]
     result = partnership_over_time(
-        answers_frame(session, round_ids), inputs.items, partners=partners_frame(partnership),
+        scored_answers(answers_frame(session, round_ids), inputs.items),
+        inputs.items, partners=partners_frame(partnership),
         k=partnership.min_group_size, round_order=round_ids, dimensions=inputs.dimensions,
         bands=inputs.bands or None, total_bands=inputs.total_bands or None,
         favourable_min=inputs.favourable_min, labels=inputs.labels, random_state=RANDOM_STATE,
-        total=inputs.total,
+        total=inputs.total, published=published_rounds(session, rounds),
     )
     payload = result.to_dict()
     payload["rounds"] = [{"id": r.id, "name": r.name, "opens_on": _iso(r.opens_on)}
@@ -204,6 +215,23 @@ def over_time_for(session: Session, partnership: Partnership) -> dict[str, Any] 
                                      n_responses=sum(response_count(session, r) for r in rounds),
                                      payload=payload))
     return payload
+
+
+def published_rounds(session: Session, rounds: list[Round]) -> dict[int, dict[str, Any]]:
+    """Return the stored, current snapshots of these rounds, by round id.
+
+    The over-time view takes each round's described scores (intervals included) from here
+    instead of bootstrapping them again; ``analysis`` reuses a table only when it describes
+    exactly the scores it finds and computes what is missing, so the figures are the same with
+    or without snapshots. Missing snapshots are not computed here: the over-time view needs a
+    round's respondent scores, not its whole page.
+    """
+    out = {}
+    for round_ in rounds:
+        snapshot = _snapshot(session, ROUND, _cache_key(ROUND, round_.partnership, [round_]))
+        if snapshot is not None:
+            out[round_.id] = snapshot.payload
+    return out
 
 
 def _iso(value: Any) -> str | None:

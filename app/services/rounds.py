@@ -177,3 +177,8 @@ def change_status(session: Session, actor: User, round_: Round, target: RoundSta
         details["reason"] = reason
     record(session, actor.id, action, round_, partnership_id=round_.partnership_id, **details)
     session.flush()
+    if target is RoundStatus.CLOSED:
+        # Publish the closed round's results in the background, so no reader waits for them.
+        from app.jobs.tasks import enqueue_snapshot  # the job modules import the services
+
+        enqueue_snapshot(session, round_)

@@ -27,7 +27,7 @@ from app.models import Membership, Partnership, Role, Round, User
 from app.results.rounds import ordered
 from app.results.snapshots import over_time_snapshot as over_time_for
 from app.results.snapshots import round_snapshot
-from app.services import api_tokens
+from app.services import api_tokens, followup_api
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -266,6 +266,21 @@ def over_time(partnership_id: int):
     if results is None:
         raise ApiError(404, "no_results", "Results over time need at least two closed rounds.")
     return jsonify(results)
+
+
+@bp.get("/partnerships/<int:partnership_id>/actions")
+@api_token_required(*ALL_ROLES)
+def actions(partnership_id: int):
+    """The action register: every follow-up action with status and impact line."""
+    return jsonify(actions=followup_api.actions_json(get_session(), g.partnership,
+                                                     date.today()))
+
+
+@bp.get("/partnerships/<int:partnership_id>/commitments")
+@api_token_required(*ALL_ROLES)
+def commitments(partnership_id: int):
+    """The commitments register: pledges per partner with their review per round."""
+    return jsonify(commitments=followup_api.commitments_json(get_session(), g.partnership))
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE"])

@@ -2,9 +2,10 @@
 
 The checked file is never kept in the cookie session: between the preview and the
 confirmation it waits in the database (``paper_uploads``) under a random token, for at most
-an hour, so the confirming request may reach any app server. Confirming checks the file
-again against the round as it is then, and deletes the held file in the transaction that
-stores the answers, so a double click or a replayed form stores nothing more.
+an hour, so the confirming request may reach any app server. Confirming starts a background
+job (:mod:`app.jobs`) that checks the file again against the round as it is then, and
+deletes the held file in the transaction that stores the answers, so a double click or a
+replayed form stores nothing more; the coordinator watches the job's page meanwhile.
 Coordinators only.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -24,7 +24,7 @@ from flask import (
     render_template,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
@@ -34,10 +34,10 @@ from app.auth.access import partnership_role
 from app.db import get_session
 from app.forms import Form
 from app.i18n import LANGUAGE_NAMES
-from app.models import Role, Round
+from app.jobs.tasks import GONE, start_paper_store, upload_identity
+from app.models import Role, Round, RoundStatus
 from app.services import paper_import as service
 from app.services.paper_import import (
-    CheckedFile,
     ImportPreview,
     ImportRefused,
     ImportTarget,
@@ -50,8 +50,6 @@ bp = Blueprint("paper", __name__)
 
 # A paper round of a few hundred rows is a few dozen KB; the request limit caps it anyway.
 DEFAULT_MAX_BYTES = 1024 * 1024
-GONE = _l("This upload has expired, was replaced by a newer one or was already imported. "
-          "Nothing was stored: upload the file again to see what it holds.")
 
 
 class PaperUploadForm(Form):
@@ -178,7 +176,12 @@ def upload(partnership_id: int, round_id: int):
          endpoint="confirm")
 @partnership_role(Role.COORDINATOR)
 def confirm(partnership_id: int, round_id: int):
-    """Store the previewed file: checked again, all rows in one transaction, audited."""
+    """Hand the previewed file to a background job that stores it, and show its progress.
+
+    The job checks the file again against the round as it is then and stores every row in
+    one transaction (:func:`app.jobs.tasks.paper_store_task`); a second click on the same
+    confirmation finds the same job.
+    """
     round_ = round_or_404(round_id)
     db = get_session()
     form = PaperConfirmForm()
@@ -190,27 +193,36 @@ def confirm(partnership_id: int, round_id: int):
         db.rollback()
         return _upload_page(round_, _fresh_upload_form(target), target,
                             refused or str(GONE), status=400)
+    closed = round_.status is RoundStatus.CLOSED
+    changed = closed and held.results_version != round_.results_version
+    if changed or not valid or (closed and not form.understand.data):
+        return _show_again(round_, target, form, held)
+    upload = upload_identity(db, held.id)
+    db.commit()  # end the read; the job is written in a transaction of its own
+    job_id = start_paper_store(round_, actor(), upload_id=held.id, upload=upload,
+                               confirm_closed=closed and bool(form.understand.data),
+                               note=form.note.data if closed else None,
+                               language=str(get_locale() or "id"))
+    return redirect(url_for("jobs.show", partnership_id=g.partnership.id, job_id=job_id))
+
+
+def _show_again(round_: Round, target: ImportTarget, form: PaperConfirmForm,
+                held: service.HeldUpload):
+    """The preview again: with what the confirmation lacks marked, or with the new figures
+    (and a new token) when the closed round's responses changed since it was shown."""
+    db = get_session()
+    db.commit()  # nothing is locked while the file is checked
     retry = _fresh_upload_form(target)
-    # End the read before checking, so the write lock is taken only for storing.
-    db.commit()
     try:
         checked = service.check_paper_file(target, io.BytesIO(held.data),
                                            filename=held.filename,
                                            default_language=held.language)
     except PaperImportError as error:  # the round changed since the preview
-        db.rollback()
         return _upload_page(round_, retry, target, error=error, status=422)
     except ImportRefused as error:
-        db.rollback()
         return _upload_page(round_, retry, target, str(error), status=400)
     with checked:
-        return _store(round_, target, form, valid, held, checked)
-
-
-def _store(round_: Round, target: ImportTarget, form: PaperConfirmForm, valid: bool,
-           held: service.HeldUpload, checked: CheckedFile):
-    db = get_session()
-    preview = service.preview_import(db, checked)
+        preview = service.preview_import(db, checked)
     if preview.closed and held.results_version != preview.results_version:
         # What the coordinator confirmed is no longer what would change: show it anew.
         form.understand.errors.append(str(_l(
@@ -225,31 +237,8 @@ def _store(round_: Round, target: ImportTarget, form: PaperConfirmForm, valid: b
     if preview.closed and not form.understand.data:
         form.understand.errors.append(str(_l(
             "Tick this box to change the published results of this closed round.")))
-        valid = False
-    if not valid:
-        db.rollback()
-        return _preview_page(round_, target, preview, form, held.filename, status=400)
-    if not service.release_upload(db, held):
-        db.rollback()  # another request confirmed this upload meanwhile
-        return _upload_page(round_, _fresh_upload_form(target), target, str(GONE),
-                            status=400)
-    try:
-        summary = service.store_paper_responses(
-            db, checked, today=date.today(), actor=actor(), again=held.again,
-            confirm_closed=preview.closed and bool(form.understand.data),
-            revision_note=form.note.data if preview.closed else None)
-    except ImportRefused as error:
-        db.rollback()
-        return _upload_page(round_, _fresh_upload_form(target), target, str(error),
-                            status=409)
-    db.commit()
-    flash(ngettext("%(num)d paper response was stored.", "%(num)d paper responses were stored.",
-                   summary.responses), "success")
-    if summary.revised:
-        flash(_l("The published results of this closed round are recomputed and marked as "
-                 "revised."), "warning")
-    return redirect(url_for("fieldwork.round", partnership_id=g.partnership.id,
-                            round_id=round_.id))
+    db.rollback()
+    return _preview_page(round_, target, preview, form, held.filename, status=400)
 
 
 @bp.get("/partnerships/<int:partnership_id>/rounds/<int:round_id>/paper/template.csv",

@@ -23,7 +23,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, ngettext, refresh
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -70,6 +70,7 @@ from app.services.respondent_access import (
     seal_state,
 )
 from app.services.submissions import AlreadySubmitted, Incomplete, plan_for, submit_response
+from app.services.summary_sharing import RESPONDENT_SESSION_KEY, is_shared, shared_round
 
 bp = Blueprint("respond", __name__)
 
@@ -225,9 +226,18 @@ def _apply_carried(flow: Flow, raw_page: str) -> int | None:
     return page.number
 
 
+def _shared_summary_url() -> str | None:
+    """"See what came of it": the shared summary of the round this browser answered or
+    tried a used code for (the session names the round only, never the code or an answer)."""
+    if shared_round(get_session(), session.get(RESPONDENT_SESSION_KEY)) is None:
+        return None
+    return url_for("summary.shared_round")
+
+
 def _already_submitted():
     session.pop(STATE, None)
-    return render_template("respond/already_submitted.html"), 200
+    return render_template("respond/already_submitted.html",
+                           shared_url=_shared_summary_url()), 200
 
 
 # --------------------------------------------------------------------------- ways in
@@ -394,10 +404,12 @@ def page(number: int):
             read_page(current, form)
         return _render_page(flow, current, form)
 
+    action = request.form.get("action", "next")
+    if action == "language":
+        return _switch_language(flow, current)
     form = make_page_form(current, flow.lang)
     page_input = read_page(current, form)
     apply_input(current, flow.sheet, page_input)
-    action = request.form.get("action", "next")
     back_to_review = form.review.data == "1"
     stay = bool(page_input.invalid) or (action == "next" and not page_input.complete)
     if stay:
@@ -417,6 +429,32 @@ def page(number: int):
     if target < 1:
         return redirect(url_for(".intro"), 303)
     return redirect(_page_url(flow.plan, target), 303)
+
+
+def _switch_language(flow: Flow, current: Page):
+    """The header's language switch on a page: save its answers as a draft, show it again.
+
+    Like Save, an incomplete page is no error: what was answered is kept, nothing is asked
+    for. Only a value that cannot be stored (text too long, a control character) keeps the
+    page on screen, now in the chosen language, with its error.
+    """
+    chosen = request.form.get("lang", "")
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+        refresh()  # the locale of this request was read before the choice
+        if chosen in _languages(flow.questionnaire):
+            flow.lang = chosen
+    form = make_page_form(current, flow.lang)
+    page_input = read_page(current, form)
+    apply_input(current, flow.sheet, page_input)
+    _save(flow, current.number)
+    get_session().commit()
+    if page_input.invalid:
+        for name in page_input.missing:
+            form[name].errors = []  # unanswered is fine here; only the invalid are shown
+        return _render_page(flow, current, form, status=422)
+    review = {"review": 1} if form.review.data == "1" else {}
+    return redirect(url_for(".page", number=current.number, **review), 303)
 
 
 @bp.route("/r/review", methods=["GET", "POST"])
@@ -454,6 +492,7 @@ def review():
     db.commit()
     session.pop(STATE, None)
     session[DONE] = True
+    session[RESPONDENT_SESSION_KEY] = flow.access.round.id
     return redirect(url_for(".thanks"), 303)
 
 
@@ -474,7 +513,7 @@ def saved():
 @bp.get("/r/thanks")
 @public
 def thanks():
-    return render_template("respond/thanks.html")
+    return render_template("respond/thanks.html", shared_url=_shared_summary_url())
 
 
 # --------------------------------------------------------------------------- problems
@@ -524,10 +563,15 @@ def refused(error: AccessRefused):
     """A clear page in the respondent's language for a code that cannot be used now."""
     if error.reason is not Refusal.UNKNOWN:
         session.pop(STATE, None)
+    shared_url = None
+    if (error.reason in (Refusal.USED, Refusal.CLOSED) and error.round is not None
+            and is_shared(error.round)):
+        session[RESPONDENT_SESSION_KEY] = error.round.id  # a real code of a shared round
+        shared_url = _shared_summary_url()
     title, message = _problem_text(error)
     return render_template(
         "respond/problem.html", reason=error.reason.value, title=title, message=message,
-        form=CodeEntryForm(formdata=None),
+        form=CodeEntryForm(formdata=None), shared_url=shared_url,
     ), _REFUSAL_STATUS[error.reason]
 
 

@@ -26,6 +26,7 @@ from app.auth.access import ALL_ROLES, partnership_role
 from app.charts import cached_svg, svg_response
 from app.db import get_session
 from app.i18n import select_locale
+from app.jobs.tasks import preparing
 from app.models import OpenAnswer, Partner, Role, Round, RoundStatus
 from app.questionnaires import Questionnaire
 from app.results import charts, panels
@@ -129,10 +130,19 @@ def _item_texts(rounds: Sequence[Round], lang: str) -> dict[str, str]:
     return texts
 
 
-def _serve(spec: ChartSpec | None, key: tuple) -> Response:
-    """The chart as cached SVG; 204 when these results have nothing to draw."""
+def _screen_or_404() -> str:
+    """The screen a chart is drawn for (``?screen=page|slide|phone``); 404 for any other."""
+    screen = charts.parse_screen(request.args.get("screen"))
+    if screen is None:
+        abort(404)
+    return screen
+
+
+def _serve(spec: ChartSpec | None, key: tuple, screen: str = "page") -> Response:
+    """The chart as cached SVG for ``screen``; 204 when these results have nothing to draw."""
     if spec is None:
         return Response(status=204)
+    spec = spec.at(screen)
     svg = cached_svg(key, spec.draw, title=spec.title, description=spec.description)
     return svg_response(svg)
 
@@ -169,13 +179,19 @@ def round_page(partnership_id: int, round_id: int):
         args = {k: v for k, v in request.args.items() if v and k not in {"round", "partial"}}
         return redirect(url_for("results.round", partnership_id=partnership_id,
                                 round_id=target.id, **args))
+    job = preparing(get_session(), round_)
+    if job is not None:  # the results are being published by a background job right now
+        return render_template("jobs/preparing_page.html", partnership=g.partnership,
+                               round=round_, preparing_job=job)
     lang = select_locale()
     snap = round_snapshot(get_session(), round_)
     coordinator = g.role is Role.COORDINATOR
     context: dict[str, Any] = {"partnership": g.partnership, "round": round_,
                                "rounds": result_rounds(g.partnership),
                                "own_partner": _own_partner(), "snap": snap,
-                               "can_export": coordinator, **display_context(lang)}
+                               "can_export": coordinator,
+                               "can_present": g.role in (Role.COORDINATOR, Role.FACILITATOR),
+                               **display_context(lang)}
     if snap is not None:
         view = _round_view(round_, snap, lang)
         status, questions = panels.open_answer_groups(view, _open_answers(round_))
@@ -199,6 +215,7 @@ def round_chart(partnership_id: int, round_id: int, chart: str):
     """One chart of a round as SVG, cached per results version, language and parameters."""
     if chart not in charts.ROUND_CHARTS:
         abort(404)
+    screen = _screen_or_404()
     round_ = _round_or_404(round_id)
     snap = round_snapshot(get_session(), round_)
     if snap is None:
@@ -207,7 +224,8 @@ def round_chart(partnership_id: int, round_id: int, chart: str):
     with force_locale(lang):
         view = _round_view(round_, snap, lang)
         spec = charts.round_chart(view, chart, request.args, _may_open_partner)
-        return _serve(spec, (round_.id, round_.results_version, chart, lang, _chart_params()))
+        return _serve(spec, (round_.id, round_.results_version, chart, lang, _chart_params()),
+                      screen)
 
 
 @bp.get("/partnerships/<int:partnership_id>/rounds/<int:round_id>/partners/<int:partner_id>",
@@ -268,6 +286,7 @@ def over_time_chart_svg(partnership_id: int, chart: str):
     """One over-time chart as SVG, cached per closed rounds' results versions."""
     if chart not in charts.OVER_TIME_CHARTS:
         abort(404)
+    screen = _screen_or_404()
     data = over_time_snapshot(get_session(), g.partnership)
     if data is None:
         return Response(status=204)
@@ -277,5 +296,5 @@ def over_time_chart_svg(partnership_id: int, chart: str):
         spec = charts.over_time_chart(view, chart, request.args)
         versions = tuple((r.id, r.results_version) for r in closed_rounds(g.partnership))
         return _serve(spec, ("over_time", g.partnership.id, versions, chart, lang,
-                             _chart_params()))
+                             _chart_params()), screen)
 

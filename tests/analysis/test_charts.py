@@ -789,3 +789,46 @@ def test_adapters_reject_what_one_chart_cannot_show():
         score_chart_inputs({"scale_min": 1, "scale_max": 5, "partners": [],
                             "partnership": {"suppressed": False}}, language="id",
                            partnership_label="P", partnership="median")
+
+
+# --------------------------------------------------------------------------- screens
+
+
+def _smallest_text_points(fig) -> float:
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize")
+                                                    and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    return min(sizes)
+
+
+@pytest.mark.parametrize("screen", ["page", "slide", "phone"])
+def test_each_screen_gets_its_size_and_text_that_reads_at_14_px(screen):
+    """Slides are 16:9 and phones narrow and tall; the smallest text, shown at the size the
+    slide (960 CSS px) and the phone (about 330 px) give the chart, is at least 14 px."""
+    from analysis.charts import SCREENS
+
+    rows = [{"label": f"Mitra {i}", "mean": 3.0 + i / 10, "ci_low": 2.5, "ci_high": 3.8,
+             "n": 10 + i} for i in range(5)]
+    fig = partner_scores_chart(rows, scale_min=1, scale_max=5, screen=screen)
+    width, height = fig.get_size_inches()
+    shown_px = {"page": 720, "slide": 960, "phone": 330}[screen]
+    smallest_px = _smallest_text_points(fig) * 96 / 72 * shown_px / (width * 96)
+    assert width == SCREENS[screen].width
+    if screen == "slide":
+        assert height == pytest.approx(width * 9 / 16)
+    if screen == "phone":
+        assert height > width
+    if screen != "page":
+        assert smallest_px >= 14, smallest_px
+    assert partner_scores_chart(rows, scale_min=1, scale_max=5).get_size_inches()[0] == 7.5
+
+
+def test_an_unknown_screen_is_refused():
+    from analysis.charts import screen_of
+
+    with pytest.raises(ValueError, match="screen must be one of"):
+        partner_scores_chart([{"label": "A", "mean": 3}], scale_min=1, scale_max=5,
+                             screen="tv")
+    with pytest.raises(ValueError):
+        screen_of(None)

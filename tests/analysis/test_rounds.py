@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.rounds import compare_rounds, paired_wilcoxon, trend_test
+from analysis.rounds import WILCOXON_EXACT_MAX_N, compare_rounds, paired_wilcoxon, trend_test
 
 HW_EXAMPLE_6_2 = [
     [40, 35, 38, 43, 44, 41],  # no information
@@ -271,3 +271,65 @@ def test_paired_wilcoxon_validates_input():
         paired_wilcoxon([1, 2], [2, 3], method="approx")
     with pytest.raises(ValueError, match="infinite"):
         paired_wilcoxon([1, np.inf], [2, 3])
+
+
+def test_e09_paired_wilcoxon_seventeen_tied_pairs_are_exact(case):
+    e = case("E09")
+    before, after = e["data"]["before"], e["data"]["after"]
+    exp, tol = e["expected"], e["tolerance"]
+    results = {alt: paired_wilcoxon(before, after, alternative=alt)
+               for alt in ("greater", "less", "two-sided")}
+    two = results["two-sided"]
+    assert (two.method, two.exact, two.n_resamples) == ("permutation", True, 0)
+    assert np.isnan(two.p_mc_se)
+    assert (two.t_plus, two.t_minus, two.n_zero) == (exp["T_plus"], exp["T_minus"], exp["n_zero"])
+    for alt, key in (("greater", "p_greater"), ("less", "p_less"), ("two-sided", "p_two_sided")):
+        assert results[alt].p_value == pytest.approx(exp[key], abs=tol), _msg(e, key)
+
+
+def _counted_signed_rank_p(d: np.ndarray) -> float:
+    """Two-sided exact p by counting sign patterns with Python integers (independent DP)."""
+    d = d[d != 0]
+    doubled = [round(2 * r) for r in pd.Series(np.abs(d)).rank()]
+    observed = sum(w for w, x in zip(doubled, d, strict=True) if x > 0)
+    counts = {0: 1}
+    for w in doubled:
+        nxt: dict[int, int] = {}
+        for t, c in counts.items():
+            nxt[t] = nxt.get(t, 0) + c
+            nxt[t + w] = nxt.get(t + w, 0) + c
+        counts = nxt
+    total = 2 ** len(doubled)
+    ge = sum(c for t, c in counts.items() if t >= observed) / total
+    le = sum(c for t, c in counts.items() if t <= observed) / total
+    return min(1.0, 2 * min(ge, le))
+
+
+def test_paired_wilcoxon_above_the_exact_limit_is_monte_carlo_with_its_precision():
+    rng = np.random.default_rng(7)
+    before = rng.integers(2, 5, 600)
+    after = before + rng.choice([-1, 0, 1], 600)
+    res = paired_wilcoxon(before, after)
+    n_ranked = int(np.count_nonzero(after - before))
+    assert n_ranked > WILCOXON_EXACT_MAX_N
+    assert (res.method, res.exact, res.n_resamples) == ("monte_carlo", False, 9999)
+    assert res.p_mc_se == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 9999))
+    # The sampled p lies within 4 Monte Carlo standard errors of the exact value.
+    exact = _counted_signed_rank_p((after - before).astype(float))
+    assert abs(res.p_value - exact) <= 4 * max(res.p_mc_se, 1 / 10000)
+    # Seeded: the same inputs give the same p.
+    assert paired_wilcoxon(before, after).p_value == res.p_value
+
+
+def test_paired_wilcoxon_exact_rule_boundary():
+    rng = np.random.default_rng(3)
+    d = rng.choice([-2.0, -1.0, 1.0, 2.0, 3.0], WILCOXON_EXACT_MAX_N)
+    at_limit = paired_wilcoxon(np.zeros_like(d), d)
+    assert at_limit.exact and at_limit.method == "permutation"
+    assert at_limit.p_value == pytest.approx(_counted_signed_rank_p(d), abs=1e-9)
+    d_more = np.append(d, 1.0)
+    assert paired_wilcoxon(np.zeros_like(d_more), d_more).method == "monte_carlo"
+    with pytest.raises(ValueError, match="at most 300"):
+        paired_wilcoxon(np.zeros(301), np.arange(1.0, 302.0), method="exact")
+    with pytest.raises(ValueError, match="n_resamples"):
+        paired_wilcoxon([1, 2], [2, 3], n_resamples=0)

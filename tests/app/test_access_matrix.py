@@ -14,10 +14,7 @@ and ``OBJECT_PARTS`` (its URL parts that name partnership-owned objects).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
-from types import ModuleType
 
 import pytest
 from flask import Flask
@@ -25,6 +22,7 @@ from sqlalchemy import select
 
 from app.models import Membership, User
 from app.services.fieldwork import issue_code_batch, new_batch_id
+from tests.app.area_url_values import AREAS, area_url_values
 from tests.app.staff_helpers import World, build_world, db
 
 VISITORS = ("anonymous", "admin", "coordinator", "facilitator", "observer", "outsider", "plain")
@@ -35,18 +33,6 @@ CREATOR_ONLY = {"admin.new_partnership", "admin.upload_questionnaire"}
 OWN_PARTNER_ONLY = {"results.partner"}
 # Routes whose successful use ends on the sign-in page.
 LEAVES_FOR_LOGIN = {"auth.logout"}
-
-
-def _area_modules() -> list[ModuleType]:
-    """The ``tests/app/matrix_*.py`` modules, each adding URL values for its own area."""
-    import tests.app as package
-
-    return [importlib.import_module(f"tests.app.{info.name}")
-            for info in pkgutil.iter_modules(package.__path__)
-            if info.name.startswith("matrix_")]
-
-
-AREAS = _area_modules()
 
 
 def _routes(app: Flask) -> list[tuple[str, str]]:
@@ -101,12 +87,7 @@ def _expected(rule: tuple, endpoint: str, visitor: str) -> str:
 
 def _url_values(app: Flask, world: World, batch: str, membership_id: int,
                 own: bool = True) -> dict:
-    values = _core_url_values(world, batch, membership_id, own)
-    for area in AREAS:
-        with db(app) as session:
-            values.update(area.url_values(session, world, own))
-            session.commit()
-    return values
+    return _core_url_values(world, batch, membership_id, own) | area_url_values(app, world, own)
 
 
 def _core_url_values(world: World, batch: str, membership_id: int, own: bool) -> dict:

@@ -20,7 +20,9 @@ from tests.app.export_helpers import add_responses, bearer, build_results_world,
 PATHS = ("/api/v1/partnerships", "/api/v1/partnerships/{partnership_id}",
          "/api/v1/partnerships/{partnership_id}/rounds",
          "/api/v1/rounds/{round_id}/results",
-         "/api/v1/partnerships/{partnership_id}/over-time")
+         "/api/v1/partnerships/{partnership_id}/over-time",
+         "/api/v1/partnerships/{partnership_id}/actions",
+         "/api/v1/partnerships/{partnership_id}/commitments")
 
 
 def _arrange(app):
@@ -96,13 +98,19 @@ def test_real_objects_answer_as_documented(app, arranged):
          {"partnership_id": rw.world.partnership}),
         ("/api/v1/partnerships/{partnership_id}/over-time",
          {"partnership_id": rw.world.other_partnership}),  # 404
+        ("/api/v1/partnerships/{partnership_id}/actions",
+         {"partnership_id": rw.world.partnership}),
+        ("/api/v1/partnerships/{partnership_id}/commitments",
+         {"partnership_id": rw.world.partnership}),
+        ("/api/v1/partnerships/{partnership_id}/actions",
+         {"partnership_id": rw.world.other_partnership}),  # 404
     ]
     statuses = []
     for path, parameters in calls:
         case = loaded[path]["GET"].Case(path_parameters=parameters)
         response = case.call_and_validate(headers=bearer(token))
         statuses.append(response.status_code)
-    assert statuses == [200, 200, 200, 200, 200, 404, 404, 200, 404]
+    assert statuses == [200, 200, 200, 200, 200, 404, 404, 200, 404, 200, 200, 404]
 
 
 # Header values as a WSGI server hands them over: any Latin-1 character but CR and LF.

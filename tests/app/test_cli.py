@@ -46,12 +46,13 @@ def test_import_then_list(runner, db_session):
     result = runner.invoke(args=["questionnaire", "import"])
     assert result.exit_code == 0, result.output
     assert "kemitraan-sehat v1: imported" in result.output
-    assert _count(db_session, QuestionnaireVersion) == 2
+    assert "kemitraan-sehat v2: imported" in result.output  # v1 plus meta-perceptions
+    assert _count(db_session, QuestionnaireVersion) == 3
 
     again = runner.invoke(args=["questionnaire", "import"])
     assert again.exit_code == 0
     assert "already present, unchanged" in again.output
-    assert _count(db_session, QuestionnaireVersion) == 2
+    assert _count(db_session, QuestionnaireVersion) == 3
 
     listed = runner.invoke(args=["questionnaire", "list"])
     assert "kemitraan-sehat\tv1" in listed.output

@@ -28,6 +28,7 @@ from app.services.exports import (
 )
 from app.text_hygiene import neutralise_invisible
 from tests.app.export_helpers import ITEMS, RATING, build_results_world, reading, snapshot_of
+from tests.app.job_helpers import get_through_job, job_files_in_tmp  # noqa: F401 (autouse)
 from tests.app.staff_helpers import db, rows, signed_in_client
 
 
@@ -85,7 +86,7 @@ def test_results_csv_writes_hidden_figures_as_text_and_shown_ones_from_the_snaps
     assert hidden and shown, "the arrangement must hide some partners and show others"
     client = signed_in_client(app, "coordinator")
     _english(client)
-    response = client.get(_url(rw, "results", "csv"))
+    response = get_through_job(app, client, _url(rw, "results", "csv"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == (
@@ -119,11 +120,11 @@ def test_hidden_cells_read_in_the_users_language(app):
     rw = build_results_world(app)
     client = signed_in_client(app, "coordinator")
     _language(client, "id")
-    body = client.get(_url(rw, "results", "csv")).data.decode("utf-8-sig")
+    body = get_through_job(app, client, _url(rw, "results", "csv")).data.decode("utf-8-sig")
     assert "kurang dari 5 tanggapan" in body and "Skor" in body
     assert "fewer than 5 responses" not in body
     _language(client, "en")
-    body = client.get(_url(rw, "results", "csv")).data.decode("utf-8-sig")
+    body = get_through_job(app, client, _url(rw, "results", "csv")).data.decode("utf-8-sig")
     assert "fewer than 5 responses" in body and "kurang dari" not in body
 
 
@@ -132,7 +133,7 @@ def test_results_xlsx_has_a_sheet_per_table_with_numbers_as_numbers(app):
     snapshot = _snapshot(app, rw.closed_round)
     client = signed_in_client(app, "coordinator")
     _english(client)
-    response = client.get(_url(rw, "results", "xlsx"))
+    response = get_through_job(app, client, _url(rw, "results", "xlsx"))
     assert response.status_code == 200
     assert response.mimetype == exports.MIMETYPES["xlsx"]
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
@@ -151,7 +152,7 @@ def test_results_xlsx_has_a_sheet_per_table_with_numbers_as_numbers(app):
 def test_results_of_an_open_round_follow_its_published_snapshot(app):
     rw = build_results_world(app, status=RoundStatus.OPEN)
     client = signed_in_client(app, "coordinator")
-    assert client.get(_url(rw, "results", "csv")).status_code == 200
+    assert get_through_job(app, client, _url(rw, "results", "csv")).status_code == 200
 
 
 # --------------------------------------------------------------------------- answers
@@ -164,7 +165,7 @@ def test_answers_hold_only_shown_partners_shuffled_without_response_ids(app):
     names = _names(app, rw)
     assert shown and shown != set(rw.counts)
     client = signed_in_client(app, "coordinator")
-    response = client.get(_url(rw, "answers", "csv"))
+    response = get_through_job(app, client, _url(rw, "answers", "csv"))
     assert response.status_code == 200
     parsed = _parse_csv(response.data)
     header, *data = parsed
@@ -216,7 +217,7 @@ def test_answers_and_comments_wait_for_the_round_to_close(app):
     rw = build_results_world(app, status=RoundStatus.OPEN)
     client = signed_in_client(app, "coordinator")
     for dataset in ("answers", "comments"):
-        response = client.get(_url(rw, dataset, "csv"))
+        response = get_through_job(app, client, _url(rw, dataset, "csv"))
         assert response.status_code == 302
         assert response.headers["Location"].endswith(
             f"/exports/partnerships/{rw.world.partnership}")
@@ -228,7 +229,8 @@ def test_answers_and_comments_wait_for_the_round_to_close(app):
 def test_a_round_without_responses_offers_nothing(app):
     rw = build_results_world(app)
     client = signed_in_client(app, "coordinator")
-    response = client.get(_url(rw, "results", "csv", round_id=rw.world.open_round))
+    response = get_through_job(app, client,
+                               _url(rw, "results", "csv", round_id=rw.world.open_round))
     assert response.status_code == 302
 
 
@@ -266,8 +268,8 @@ def test_comments_of_a_pool_below_the_threshold_are_left_out(app):
 def test_comments_file_shares_no_key_with_the_answers_file(app):
     rw = build_results_world(app, comments=(["a", "b"], ["c"], ["d"]))
     client = signed_in_client(app, "coordinator")
-    answers = _parse_csv(client.get(_url(rw, "answers", "csv")).data)
-    comments = _parse_csv(client.get(_url(rw, "comments", "csv")).data)
+    answers = _parse_csv(get_through_job(app, client, _url(rw, "answers", "csv")).data)
+    comments = _parse_csv(get_through_job(app, client, _url(rw, "comments", "csv")).data)
     answer_keys = {row[0] for row in answers[1:]}
     comment_cells = {cell for row in comments for cell in row}
     assert not answer_keys & comment_cells
@@ -345,12 +347,12 @@ def test_a_malicious_comment_and_partner_name_download_as_text(app):
         session.commit()
     client = signed_in_client(app, "coordinator")
     for dataset in ("comments", "answers", "results"):
-        parsed = _parse_csv(client.get(_url(rw, dataset, "csv")).data)
+        parsed = _parse_csv(get_through_job(app, client, _url(rw, dataset, "csv")).data)
         cells = [cell for row in parsed for cell in row]
         assert not [c for c in cells if c.startswith(FORMULA_TRIGGERS)
                     and not _is_number(c)], dataset
         assert "'@SUM(1+1)" in cells
-    comments = _parse_csv(client.get(_url(rw, "comments", "csv")).data)
+    comments = _parse_csv(get_through_job(app, client, _url(rw, "comments", "csv")).data)
     assert "'=HYPERLINK(\"http://x.example\",\"klik\")" in [c for r in comments for c in r]
 
 
@@ -368,7 +370,7 @@ def _is_number(text: str) -> bool:
 def test_downloads_are_audited_with_who_what_and_format(app):
     rw = build_results_world(app)
     client = signed_in_client(app, "coordinator")
-    assert client.get(_url(rw, "answers", "xlsx")).status_code == 200
+    assert get_through_job(app, client, _url(rw, "answers", "xlsx")).status_code == 200
     shown = exports.shown_partner_ids(snapshot_of(app, rw.closed_round))
     with db(app) as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "export.answers"))
@@ -398,14 +400,15 @@ def test_exports_page_lists_the_downloads_of_each_started_round(app):
 def test_only_coordinators_download(app, who):
     rw = build_results_world(app)
     client = signed_in_client(app, who)
-    assert client.get(_url(rw, "results", "csv")).status_code == 403
+    assert get_through_job(app, client, _url(rw, "results", "csv")).status_code == 403
     assert client.get(f"/exports/partnerships/{rw.world.partnership}").status_code == 403
 
 
 def test_another_partnerships_round_is_not_found(app):
     rw = build_results_world(app)
     client = signed_in_client(app, "coordinator")
-    response = client.get(_url(rw, "results", "csv", round_id=rw.world.other_round))
+    response = get_through_job(app, client,
+                               _url(rw, "results", "csv", round_id=rw.world.other_round))
     assert response.status_code == 404
 
 
@@ -419,9 +422,11 @@ def test_bidi_overrides_and_zero_width_characters_come_out_visible(app):
     rw = build_results_world(app, (20, 14, 3), comments=([tricky], [], []))
     client = signed_in_client(app, "coordinator")
     expected = "invoice<U+202E>txt.exe and pass<U+200B>word"
-    csv_cells = [c for r in _parse_csv(client.get(_url(rw, "comments", "csv")).data) for c in r]
+    csv_body = get_through_job(app, client, _url(rw, "comments", "csv")).data
+    csv_cells = [c for r in _parse_csv(csv_body) for c in r]
     assert expected in csv_cells
-    book = openpyxl.load_workbook(io.BytesIO(client.get(_url(rw, "comments", "xlsx")).data))
+    xlsx_body = get_through_job(app, client, _url(rw, "comments", "xlsx")).data
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_body))
     xlsx_cells = [c for sheet in book.worksheets
                   for row in sheet.iter_rows(values_only=True) for c in row]
     assert expected in xlsx_cells

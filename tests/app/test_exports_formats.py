@@ -18,6 +18,7 @@ from app.services.exports import (
     to_zip,
 )
 from tests.app.export_helpers import build_results_world, snapshot_of
+from tests.app.job_helpers import get_through_job, job_files_in_tmp  # noqa: F401 (autouse)
 from tests.app.staff_helpers import signed_in_client
 
 
@@ -62,7 +63,7 @@ def test_results_download_as_zip_and_in_excel_indonesian_style(app):
     snapshot = snapshot_of(app, rw.closed_round)
     client = signed_in_client(app, "coordinator")
     _english(client)
-    response = client.get(_url(rw, "results", "zip", "excel-id"))
+    response = get_through_job(app, client, _url(rw, "results", "zip", "excel-id"))
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"].endswith(
         f'mitra-sehat-round-{rw.closed_round}-results-excel-id.zip"')
@@ -88,5 +89,5 @@ def test_the_downloads_page_offers_the_style_and_zip_only_for_results(app):
     assert _url(rw, "answers", "csv", "excel-id") in page
     assert _url(rw, "results", "xlsx") + '"' in page  # XLSX has no CSV style
     assert f"{rw.closed_round}/answers.zip" not in page
-    assert client.get(_url(rw, "answers", "zip")).status_code == 404
-    assert client.get(_url(rw, "results", "csv", "tsv")).status_code == 404
+    assert get_through_job(app, client, _url(rw, "answers", "zip")).status_code == 404
+    assert get_through_job(app, client, _url(rw, "results", "csv", "tsv")).status_code == 404

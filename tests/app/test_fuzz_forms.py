@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from app.models import AccessCode, Answer, Membership, Partner, Response, Round, User
+from tests.app.area_url_values import area_url_values
 from tests.app.staff_helpers import World, build_world, db
 
 EXAMPLES = int(os.environ.get("MITRA_FUZZ_EXAMPLES", "12"))
@@ -231,7 +232,7 @@ def test_hostile_form_input_never_gives_a_server_error(app, target):
 
     world, membership, codes = _arrange(app)
     rule = next(app.url_map.iter_rules(endpoint=target.endpoint))
-    parts = _url_values(world, membership)
+    parts = _url_values(world, membership) | area_url_values(app, world)
     unknown = set(rule.arguments) - set(parts)
     assert not unknown, f"add URL values for {sorted(unknown)} to _url_values"
     with app.test_request_context():

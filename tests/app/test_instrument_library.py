@@ -44,7 +44,7 @@ def test_library_templates_load_and_are_not_bundled_imports() -> None:
         assert Questionnaire.from_dict(q.to_dict()) == q
     # `flask questionnaire import` without arguments reads the top folder only.
     names = {p.name for p in bundled_files(ROOT / "questionnaires")}
-    assert names == {"kemitraan-sehat.v1.yaml", "pendampingan.v1.yaml"}
+    assert names == {"kemitraan-sehat.v1.yaml", "kemitraan-sehat.v2.yaml", "pendampingan.v1.yaml"}
 
 
 def test_library_templates_validate_when_named(app) -> None:

@@ -11,7 +11,7 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.models import (
     Answer,
@@ -173,38 +173,47 @@ def test_partners_by_id_semicolons_a_bom_and_a_language_column(app, runner, tmp_
     assert (response.partner_id, response.language) == (ids["Kelompok Tani"], "en")
 
 
-class ReversingRandom(random.Random):
-    """Shuffles by reversing, so the effect of the shuffle on storage order is visible."""
+class DescendingIds(random.Random):
+    """Hands out ids ff..., fe..., fd...: each next id sorts before the previous one."""
 
-    def shuffle(self, x, *args, **kwargs):  # type: ignore[override]
-        x.reverse()
+    def __init__(self) -> None:
+        super().__init__()
+        self.next = 255
+
+    def randbytes(self, n):  # type: ignore[override]
+        out = bytearray()
+        for _ in range(n // 16):
+            out += bytes([self.next]) * 16
+            self.next -= 1
+        return bytes(out)
 
 
-def test_rows_are_stored_in_the_order_of_the_random_source_not_of_the_file(app):
+def test_ids_and_stored_order_follow_the_random_source_not_the_file(app):
+    """Rows are stored in the order of their random ids: reversed here, because the source is."""
     world = build_world(app)
     ids = _partner_ids(app, world)
-    inserted: list[int] = []
+    with db(app) as session:
+        import_paper_responses(session, session.get(Round, world.open_round),
+                               _csv(HEADER, *GOOD), today=date.today(), rng=DescendingIds())
+        session.commit()
+    stored = rows(app, select(Response).order_by(Response.id))
+    file_order = [ids["Dinas Kesehatan"], ids["Yayasan Sehat"], ids["Kelompok Tani"]]
+    assert [r.partner_id for r in stored] == file_order[::-1]
+    # Random 32-hex ids in the layout of a version-4 UUID, like web answers' ids.
+    assert all(len(r.id) == 32 and r.id[12] == "4" and r.id[16] in "89ab" for r in stored)
+    (comment,) = rows(app, select(OpenAnswer))
+    assert comment.id not in {r.id for r in stored}  # open answers have ids of their own
 
-    def note(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.startswith("INSERT INTO responses"):
-            for row in parameters:
-                inserted.append(row["partner_id"] if isinstance(row, dict) else row[2])
 
-    engine = app.extensions["mitra.engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+def test_without_a_test_source_every_import_draws_new_ids(app):
+    world = build_world(app)
+    for _ in range(2):
         with db(app) as session:
             import_paper_responses(session, session.get(Round, world.open_round),
-                                   _csv(HEADER, *GOOD), today=date.today(),
-                                   rng=ReversingRandom())
+                                   _csv(HEADER, *GOOD), today=date.today(), again=True)
             session.commit()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    file_order = [ids["Dinas Kesehatan"], ids["Yayasan Sehat"], ids["Kelompok Tani"]]
-    assert inserted == file_order[::-1]
-    # Ids ascend along the insert order (index-friendly) yet are random 32-hex uuid4 ids.
-    stored = rows(app, select(Response))
-    assert all(len(r.id) == 32 and r.id[12] == "4" for r in stored)
+    stored = [r.id for r in rows(app, select(Response))]
+    assert len(stored) == len(set(stored)) == 6
 
 
 # --------------------------------------------------------------------------- all or nothing

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from app.jobs import queue
 from app.models import (
     AuditEvent,
     OpenAnswer,
@@ -20,6 +21,7 @@ from app.models import (
     RoundStatus,
 )
 from app.services.paper_import import revision_of
+from tests.app.job_helpers import job_files_in_tmp  # noqa: F401 (autouse)
 from tests.app.staff_helpers import (
     app_with,
     build_world,
@@ -104,6 +106,14 @@ def _web_response(app, world, partner_name: str, round_id: int) -> None:
         session.commit()
 
 
+
+def _confirm(app, client, url: str, **kwargs):
+    """POST a confirmation; when it hands the file to a job, wait for the job to end."""
+    response = client.post(url, **kwargs)
+    if response.status_code == 302 and "/jobs/" in response.headers["Location"]:
+        assert queue.drain(app, 120), "the storing job did not finish"
+    return response
+
 def test_the_fieldwork_page_links_to_the_upload_with_its_template(app, world):
     client = signed_in_client(app, "coordinator")
     page = client.get(f"/fieldwork/partnerships/{world.partnership}/rounds/{world.open_round}")
@@ -159,7 +169,7 @@ def test_preview_then_confirm_stores_exactly_the_preview_once(app, world):
     assert "open answers: 2" in html
     assert _paper_count(app, world.open_round) == 1  # nothing stored by the preview
     token = _token(html)
-    done = client.post(f"{_base(world)}/confirm", data={"token": token})
+    done = _confirm(app, client, f"{_base(world)}/confirm", data={"token": token})
     assert done.status_code == 302
     stored = rows(app, select(Response).where(Response.round_id == world.open_round,
                                               Response.source == "paper"))
@@ -177,7 +187,7 @@ def test_preview_then_confirm_stores_exactly_the_preview_once(app, world):
     assert event.via == "web" and event.details["responses"] == 4
     assert fresh(app, Round, world.open_round).results_revised_on is None  # an open round
     # A double click or a replayed form stores nothing more.
-    again = client.post(f"{_base(world)}/confirm", data={"token": token})
+    again = _confirm(app, client, f"{_base(world)}/confirm", data={"token": token})
     assert again.status_code == 400
     assert "was already imported" in again.get_data(as_text=True)
     assert _paper_count(app, world.open_round) == 5
@@ -189,13 +199,13 @@ def test_an_expired_a_foreign_or_an_unknown_token_is_refused(app, world):
     foreign = _token(_upload(admin, world, _csv(HEADER, *GOOD)).get_data(as_text=True))
     mine = _token(_upload(coordinator, world, _csv(HEADER, *GOOD)).get_data(as_text=True))
     for token in (foreign, "not-a-token"):
-        response = coordinator.post(f"{_base(world)}/confirm", data={"token": token})
+        response = _confirm(app, coordinator, f"{_base(world)}/confirm", data={"token": token})
         assert response.status_code == 400
     with db(app) as session:
         session.execute(update(PaperUpload).values(
             created_at=PaperUpload.created_at - timedelta(hours=2)))
         session.commit()
-    response = coordinator.post(f"{_base(world)}/confirm", data={"token": mine})
+    response = _confirm(app, coordinator, f"{_base(world)}/confirm", data={"token": mine})
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
     assert _paper_count(app, world.open_round) == 0
@@ -209,8 +219,10 @@ def test_a_newer_upload_replaces_the_previous_one(app, world):
     first = _token(_upload(client, world, _csv(HEADER, *GOOD)).get_data(as_text=True))
     second = _token(_upload(client, world, _csv(HEADER, GOOD[0])).get_data(as_text=True))
     assert _held(app) == 1
-    assert client.post(f"{_base(world)}/confirm", data={"token": first}).status_code == 400
-    assert client.post(f"{_base(world)}/confirm", data={"token": second}).status_code == 302
+    assert _confirm(app, client, f"{_base(world)}/confirm",
+                    data={"token": first}).status_code == 400
+    assert _confirm(app, client, f"{_base(world)}/confirm",
+                    data={"token": second}).status_code == 302
     assert _paper_count(app, world.open_round) == 1
 
 
@@ -218,7 +230,7 @@ def test_a_token_of_another_round_is_refused(app, world):
     client = signed_in_client(app, "admin")
     token = _token(_upload(client, world, _csv(HEADER, *GOOD)).get_data(as_text=True))
     other = f"/fieldwork/partnerships/{world.other_partnership}/rounds/{world.other_round}"
-    response = client.post(f"{other}/paper/confirm", data={"token": token})
+    response = _confirm(app, client, f"{other}/paper/confirm", data={"token": token})
     assert response.status_code == 400
     assert _paper_count(app, world.open_round) == 0
     assert _paper_count(app, world.other_round) == 0
@@ -233,7 +245,7 @@ def test_only_coordinators_reach_the_upload(app, world, who):
     assert client.get(_base(world)).status_code == expected
     assert client.get(f"{_base(world)}/template.csv").status_code == expected
     assert _upload(client, world, _csv(HEADER, *GOOD)).status_code == expected
-    assert client.post(f"{_base(world)}/confirm",
+    assert _confirm(app, client, f"{_base(world)}/confirm",
                        data={"token": token}).status_code == expected
     assert _paper_count(app, world.open_round) == 0
 
@@ -248,12 +260,12 @@ def test_a_closed_round_needs_the_tick_and_is_then_marked_revised(app, world):
     assert "published results" in html and "marks them as revised" in html
     assert "I understand the published results of this closed round will change" in html
     token = _token(html)
-    refused = client.post(f"{_base(world)}/confirm", data={"token": token})
+    refused = _confirm(app, client, f"{_base(world)}/confirm", data={"token": token})
     assert refused.status_code == 400
     assert "Tick this box" in refused.get_data(as_text=True)
     assert _paper_count(app, world.open_round) == 1 and _held(app) == 1
     assert fresh(app, Round, world.open_round).results_revised_on is None
-    done = client.post(f"{_base(world)}/confirm", data={
+    done = _confirm(app, client, f"{_base(world)}/confirm", data={
         "token": token, "understand": "y", "note": "Formulir kertas dari Kelompok Tani"})
     assert done.status_code == 302
     round_ = fresh(app, Round, world.open_round)
@@ -282,18 +294,19 @@ def test_a_closed_round_that_changed_since_the_preview_is_shown_again(app, world
     # Someone else stores other paper forms meanwhile.
     other = signed_in_client(app, "admin")
     other_token = _token(_upload(other, world, _csv(HEADER, GOOD[0])).get_data(as_text=True))
-    assert other.post(f"{_base(world)}/confirm", data={
+    assert _confirm(app, other, f"{_base(world)}/confirm", data={
         "token": other_token, "understand": "y"}).status_code == 302
-    response = client.post(f"{_base(world)}/confirm", data={"token": token, "understand": "y"})
+    response = _confirm(app, client, f"{_base(world)}/confirm",
+                        data={"token": token, "understand": "y"})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "changed since the preview" in html
     assert _paper_count(app, world.open_round) == 1
     new_token = _token(html)
     assert new_token != token
-    assert client.post(f"{_base(world)}/confirm", data={
+    assert _confirm(app, client, f"{_base(world)}/confirm", data={
         "token": token, "understand": "y"}).status_code == 400
-    assert client.post(f"{_base(world)}/confirm", data={
+    assert _confirm(app, client, f"{_base(world)}/confirm", data={
         "token": new_token, "understand": "y"}).status_code == 302
     assert _paper_count(app, world.open_round) == 5
 
@@ -302,13 +315,15 @@ def test_the_same_file_twice_needs_the_again_box(app, world):
     client = signed_in_client(app, "coordinator")
     content = _csv(HEADER, *GOOD)
     token = _token(_upload(client, world, content).get_data(as_text=True))
-    assert client.post(f"{_base(world)}/confirm", data={"token": token}).status_code == 302
+    assert _confirm(app, client, f"{_base(world)}/confirm",
+                    data={"token": token}).status_code == 302
     second = _upload(client, world, content)
     assert second.status_code == 409
     assert "imported into this round before" in second.get_data(as_text=True)
     assert _held(app) == 0
     token = _token(_upload(client, world, content, again="y").get_data(as_text=True))
-    assert client.post(f"{_base(world)}/confirm", data={"token": token}).status_code == 302
+    assert _confirm(app, client, f"{_base(world)}/confirm",
+                    data={"token": token}).status_code == 302
     assert _paper_count(app, world.open_round) == 8
 
 
@@ -342,9 +357,10 @@ def test_both_forms_need_their_csrf_token(app_config, world):
     preview = _upload(client, world, _csv(HEADER, *GOOD), csrf_token=csrf_from(form))
     assert preview.status_code == 200
     token = _token(preview.get_data(as_text=True))
-    assert client.post(f"{_base(world)}/confirm", data={"token": token}).status_code == 400
+    assert _confirm(application, client, f"{_base(world)}/confirm",
+                    data={"token": token}).status_code == 400
     assert rows(application, select(func.count()).select_from(Response))[0] == 0
-    done = client.post(f"{_base(world)}/confirm", data={
+    done = _confirm(application, client, f"{_base(world)}/confirm", data={
         "token": token, "csrf_token": csrf_from(preview.get_data(as_text=True))})
     assert done.status_code == 302
     application.extensions["mitra.engine"].dispose()
@@ -369,7 +385,7 @@ def test_a_revision_note_longer_than_allowed_is_refused(app, world):
     _close(app, world.open_round)
     client = signed_in_client(app, "coordinator")
     token = _token(_upload(client, world, _csv(HEADER, *GOOD)).get_data(as_text=True))
-    response = client.post(f"{_base(world)}/confirm", data={
+    response = _confirm(app, client, f"{_base(world)}/confirm", data={
         "token": token, "understand": "y", "note": "x" * 501})
     assert response.status_code == 400
     assert _paper_count(app, world.open_round) == 0 and _held(app) == 1

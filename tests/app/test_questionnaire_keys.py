@@ -84,6 +84,9 @@ open_questions:
 partner_ratings:
   - {id: pr1, text: {id: "Mitra ini?", en: "This partner?"}, scale: s5, dimension: da,
      required: false}
+meta_perceptions:
+  - {id: a1_meta, target: a1, text: {id: "Menurut mitra lain?", en: "Others' view?"},
+     scale: s5, required: false}
 """
 
 # One respondent: a1 = 5, a2 = 1, a3 unanswered; b1 = 2, b2 = 4.
@@ -190,6 +193,7 @@ def prove_scale_id() -> None:
             _set("scales.0.id", "t5")(d),
             [i.update(scale="t5") for dim in d["dimensions"] for i in dim["items"]],
             d["partner_ratings"][0].update(scale="t5"),
+            d["meta_perceptions"][0].update(scale="t5"),
         ),
         _hash,
     )
@@ -291,7 +295,11 @@ def prove_items() -> None:
 
 
 def prove_item_id() -> None:
-    changes(_set("dimensions.0.items.0.id", "a9"), lambda q: list(q.items_frame()["item_id"]))
+    changes(
+        lambda d: (_set("dimensions.0.items.0.id", "a9")(d),
+                   _set("meta_perceptions.0.target", "a9")(d)),
+        lambda q: list(q.items_frame()["item_id"]),
+    )
 
 
 def prove_item_scale() -> None:
@@ -369,6 +377,44 @@ def prove_partner_rating_scale() -> None:
     assert refused(data)
 
 
+def meta_output(q: Questionnaire) -> list[tuple[Any, ...]]:
+    """Predicted against actual per partner (what the meta-perception table shows)."""
+    from analysis.metaperception import meta_perception
+
+    rows = []
+    for p, (own, predicted) in {"A": (5.0, 2.0), "B": (2.0, 4.0)}.items():
+        for r in range(3):
+            rid = f"{p}{r}"
+            rows += [(rid, 1, p, "a1", own), (rid, 1, p, "a2", own - 1), (rid, 1, p, "a3", own),
+                     (rid, 1, p, "b1", 3.0), (rid, 1, p, "b2", 3.0)]
+            rows += [(rid, 1, p, m.id, predicted) for m in q.meta_perceptions]
+    frame = pd.DataFrame(rows, columns=["response_id", "round_id", "partner_id", "item_id",
+                                        "value"])
+    out = meta_perception(frame, q.items_frame(), q.meta_frame(), k=3,
+                          dimensions=q.dimensions_frame())
+    return [tuple(r) for r in out[["meta_id", "partner_id", "predicted_mean", "actual_mean"]]
+            .round(9).astype(object).itertuples(index=False)]
+
+
+def prove_meta_perceptions() -> None:
+    changes(lambda d: d.pop("meta_perceptions"), meta_output)
+
+
+def prove_meta_id() -> None:
+    changes(_set("meta_perceptions.0.id", "a9_meta"), meta_output)
+
+
+def prove_meta_target() -> None:
+    # Target a1 (the others answered 2 or 5) -> dimension da (scores 1.67 or 4.67).
+    changes(_set("meta_perceptions.0.target", "da"), meta_output)
+
+
+def prove_meta_scale() -> None:
+    data = base()
+    data["meta_perceptions"][0]["scale"] = "nope"
+    assert refused(data)
+
+
 def presentation(test: str) -> str:
     """Mark a key as changing only what people read, shown by ``test`` (path::name)."""
     return test
@@ -385,6 +431,11 @@ OPTIONAL = "tests/app/test_respond_flow.py::test_optional_questions_may_be_skipp
 PAPER = (
     "tests/app/test_paper_import.py::"
     "test_dont_know_only_where_the_scale_offers_it_and_required_ratings_and_texts"
+)
+
+META_PAGE = (
+    "tests/app/test_metaperception.py::"
+    "test_round_page_shows_meta_perception_omega_p_methods_and_rating_dimension"
 )
 
 PROOFS: dict[str, Callable[[], None] | str] = {
@@ -445,9 +496,16 @@ PROOFS: dict[str, Callable[[], None] | str] = {
     "PartnerRatingSchema.text": presentation(PREVIEW),
     "PartnerRatingSchema.scale": prove_partner_rating_scale,
     "PartnerRatingSchema.required": presentation(PAPER),
-    # Validated (an unknown dimension is refused) but shown nowhere yet: the change that
-    # shows it is in the issue-10 report (admin preview and the ratings panel).
-    "PartnerRatingSchema.dimension": "GAP",
+    # Shown with each rating on the results page and in the report ("Dimension: ...").
+    "PartnerRatingSchema.dimension": presentation(META_PAGE),
+    "QuestionnaireSchema.meta_perceptions": prove_meta_perceptions,
+    "MetaPerceptionSchema.id": prove_meta_id,
+    "MetaPerceptionSchema.target": prove_meta_target,
+    "MetaPerceptionSchema.text": presentation(META_PAGE),
+    "MetaPerceptionSchema.scale": prove_meta_scale,
+    "MetaPerceptionSchema.required": presentation(
+        "tests/app/test_metaperception.py::test_required_meta_perception_must_be_answered"
+    ),
 }
 
 
@@ -495,6 +553,7 @@ def test_the_walk_finds_every_schema_class() -> None:
         "TotalSchema",
         "OpenQuestionSchema",
         "PartnerRatingSchema",
+        "MetaPerceptionSchema",
     }
 
 
@@ -548,13 +607,18 @@ def test_presentation_key_names_an_existing_test(key: str) -> None:
     assert isinstance(reference, str) and _test_exists(reference), reference
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partner_ratings[].dimension is validated but shown "
-    "nowhere yet; see the issue-10 report for the template change",
-)
 def test_partner_rating_dimension_is_shown() -> None:
     assert PROOFS["PartnerRatingSchema.dimension"] != "GAP"
+
+
+def test_meta_perception_target_changes_the_actual_value() -> None:
+    """The proof above, with the numbers: B predicts 4 for A's view of a1, then of da."""
+    data = base()
+    on_item = {(m, p): a for m, p, _, a in meta_output(build(data))}
+    data["meta_perceptions"][0]["target"] = "da"
+    on_dimension = {(m, p): a for m, p, _, a in meta_output(build(data))}
+    assert on_item[("a1_meta", "A")] == 2.0  # B's own answers to a1
+    assert on_dimension[("a1_meta", "A")] == pytest.approx(5 / 3)  # B's da scores
 
 
 def test_the_results_service_passes_every_scoring_key() -> None:

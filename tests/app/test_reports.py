@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.jobs import tasks
 from app.models import (
     Answer,
     OpenAnswer,
@@ -40,8 +41,8 @@ from app.services import pdf as pdf_service
 from app.services.pdf import PdfCache, RefusedURL, StaticOnlyFetcher, html_to_pdf
 from app.services.questionnaires import definition_of
 from app.services.results import over_time_for, round_results_for
-from app.views import reports as reports_view
 from app.views.reports import download_name
+from tests.app.job_helpers import job_file, job_files_in_tmp, job_path  # noqa: F401 (autouse)
 from tests.app.staff_helpers import db, signed_in_client
 from tests.factories import add_member, bundled_version, make_partnership, make_round, make_user
 
@@ -261,11 +262,11 @@ def test_over_time_needs_two_closed_rounds(app, arranged):
 
 def test_round_pdf_in_english(app, arranged):
     client = _client(app, arranged)
-    response = client.get(_url(ROUTES[1], arranged))
+    response = job_file(app, client, client.get(_url(ROUTES[1], arranged)))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
-        'attachment; filename="mitra-sehat-kemitraan-laporan-uji-putaran-dua-2026.pdf"')
+    assert response.headers["Content-Disposition"].replace('"', "") == (
+        "attachment; filename=mitra-sehat-kemitraan-laporan-uji-putaran-dua-2026.pdf")
     data = response.get_data()
     assert data.startswith(b"%PDF")
     pages, text = _pdf_text(data)
@@ -294,8 +295,11 @@ def test_round_pdf_in_indonesian_is_cached_per_language(app, arranged, monkeypat
 
     monkeypatch.setattr(pdf_service, "html_to_pdf", counting)
     client = _client(app, arranged, "coordinator", "id")
-    first = client.get(_url(ROUTES[1], arranged)).get_data()
-    second = client.get(_url(ROUTES[1], arranged)).get_data()
+    started = client.get(_url(ROUTES[1], arranged))
+    first = job_file(app, client, started).get_data()
+    again = client.get(_url(ROUTES[1], arranged))
+    assert job_path(again) == job_path(started), "the same request reuses the same job"
+    second = job_file(app, client, again).get_data()
     assert first == second and len(calls) == 1
     _, text = _pdf_text(first)
     flat = _flat(text)
@@ -306,7 +310,7 @@ def test_round_pdf_in_indonesian_is_cached_per_language(app, arranged, monkeypat
     assert "Cara membaca laporan ini" in flat
     _assert_nothing_hidden_leaks(text, "id")
     client.post("/language", data={"lang": "en", "next": "/"})
-    english = client.get(_url(ROUTES[1], arranged)).get_data()
+    english = job_file(app, client, client.get(_url(ROUTES[1], arranged))).get_data()
     assert len(calls) == 2 and english != first
 
 
@@ -325,26 +329,28 @@ def test_a_new_snapshot_is_a_new_pdf_and_a_cached_one_builds_nothing(app, arrang
             store[key] = b"%PDF-1.7 stand-in"
         return store[key]
 
-    real = reports_view.round_report
+    real = tasks.round_report
     monkeypatch.setattr(pdf_service, "cached_pdf", cache)
-    monkeypatch.setattr(reports_view, "round_report",
+    monkeypatch.setattr(tasks, "round_report",
                         lambda *args, **kwargs: built.append(1) or real(*args, **kwargs))
     client = _client(app, arranged, "coordinator")
-    client.get(_url(ROUTES[1], arranged))
-    client.get(_url(ROUTES[1], arranged))
+    job_file(app, client, client.get(_url(ROUTES[1], arranged)))
+    other = _client(app, arranged, "facilitator")  # same document, another person's job
+    job_file(app, other, other.get(_url(ROUTES[1], arranged)))
     with db(app) as session:
         session.get(Partnership, arranged.partnership).name = "Kemitraan Berganti Nama"
         session.commit()
-    client.get(_url(ROUTES[1], arranged))
-    assert keys[0] == keys[1] != keys[2]
-    assert len(built) == 2
+    job_file(app, client, client.get(_url(ROUTES[1], arranged)))
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert len(built) == 2, "the second person's job copies the first one's file"
 
 
 def test_over_time_pdf(app, arranged):
-    response = _client(app, arranged, "observer").get(_url(ROUTES[3], arranged))
+    client = _client(app, arranged, "observer")
+    response = job_file(app, client, client.get(_url(ROUTES[3], arranged)))
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith(
-        'attachment; filename="mitra-sehat-kemitraan-laporan-uji-')
+    assert response.headers["Content-Disposition"].replace('"', "").startswith(
+        "attachment; filename=mitra-sehat-kemitraan-laporan-uji-")
     data = response.get_data()
     assert data.startswith(b"%PDF")
     pages, text = _pdf_text(data)
@@ -366,7 +372,11 @@ def test_readers_and_strangers(app, arranged, monkeypatch, template):
                         lambda key, html, **kwargs: b"%PDF-1.7 stand-in")
     url = _url(template, arranged)
     for who in ("coordinator", "facilitator", "observer"):
-        assert _client(app, arranged, who).get(url).status_code == 200, who
+        client = _client(app, arranged, who)
+        response = client.get(url)
+        if url.endswith(".pdf"):  # the link starts a job and shows its page
+            response = job_file(app, client, response)
+        assert response.status_code == 200, who
     for who in ("outsider", "plain"):
         assert _client(app, arranged, who).get(url).status_code == 404, who
     anonymous = app.test_client().get(url)

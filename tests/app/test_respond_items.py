@@ -16,6 +16,7 @@ from app.respond.items import (
     AnswerSheet,
     ChoiceQuestion,
     LikertQuestion,
+    MetaPerceptionQuestion,
     PartnerRatingQuestion,
     StorageContext,
     TextQuestion,
@@ -32,7 +33,8 @@ OPTIONS = (ScalePoint(10, Text.of({"id": "Pagi", "en": "Morning"})),
 
 def test_registry_has_one_class_per_item_type():
     expected = {"likert": LikertQuestion, "choice": ChoiceQuestion, "text": TextQuestion,
-                "partner_rating": PartnerRatingQuestion}
+                "partner_rating": PartnerRatingQuestion,
+                "meta_perception": MetaPerceptionQuestion}
     assert expected == ITEM_TYPES
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -33,6 +33,7 @@ from app.models import Partner, Partnership, Round, RoundStatus, User
 from app.services.demo import DEMO_NAME
 from app.services.fieldwork import issue_code_batch, new_batch_id
 from app.services.respondent_access import local_today
+from tests.app.job_helpers import job_files_in_tmp  # noqa: F401 (autouse: files in tmp)
 from tests.e2e.e2e_helpers import (
     LAPTOP,
     PHONE,
@@ -166,7 +167,8 @@ def test_facilitator_reads_results_and_prints_the_report(browser: Browser, live_
         assert all(report.locator("img").evaluate_all(
             "els => els.map(e => e.complete && e.naturalWidth > 0)")), "a chart did not load"
 
-        download_pdf(page, demo, tmp_path)
+        download_pdf(page, demo, tmp_path, screenshot_dir)
+        report = page.locator("article.report")
 
         page.emulate_media(media="print")
         expect(page.locator(".site-header")).to_be_hidden()
@@ -214,13 +216,29 @@ def check_standalone_chart(page: Page, folder: Path) -> None:
     navigate_by(page, lambda: page.goto(back_to))
 
 
-def download_pdf(page: Page, demo: Demo, folder: Path) -> None:
-    """The report's PDF link gives a server-made PDF with a server-made name."""
+def download_from_job(page: Page, link: Locator, screenshots: Path | None = None):
+    """Click a download link: it opens the job's page, which updates itself until the file
+    is ready; then click the file's link. Returns the download."""
+    response = navigate_by(page, link.click)
+    assert response.status == 200 and "/jobs/partnerships/" in page.url
+    file_link = page.locator('main a[href$="/file"]')
+    # The page's script polls the job and reloads the page once it has finished.
+    expect(file_link).to_have_count(1, timeout=180_000)
+    if screenshots is not None:
+        shoot(page, screenshots, "job-ready.png")
+    with page.expect_download() as info:
+        file_link.click()
+    return info.value
+
+
+def download_pdf(page: Page, demo: Demo, folder: Path, screenshots: Path | None = None) -> None:
+    """The report's PDF link gives a server-made PDF with a server-made name, through a job
+    page; its "Back" link returns to the report."""
     link = page.locator(f'a[href="{report_path(demo)}/report.pdf"]')
     expect(link).to_have_count(1)
-    with page.expect_download() as info:
-        link.click()
-    download = info.value
+    download = download_from_job(page, link, screenshots)
+    navigate_by(page, page.locator("main a.job-back").click)
+    assert path_of(page) == report_path(demo)
     assert re.fullmatch(r"mitra-sehat-[a-z0-9-]+\.pdf", download.suggested_filename)
     target = folder / download.suggested_filename
     download.save_as(target)
@@ -356,10 +374,9 @@ def test_coordinator_downloads_results_and_makes_an_api_token_by_clicking(
         zip_link = page.locator(
             f'a[href="{exports}/rounds/{demo.rounds[-1]}/results.zip?style=excel-id"]')
         expect(zip_link).to_have_count(1)
-        with page.expect_download() as info:
-            zip_link.click()
-        target = tmp_path / info.value.suggested_filename
-        info.value.save_as(target)
+        download = download_from_job(page, zip_link)
+        target = tmp_path / download.suggested_filename
+        download.save_as(target)
         with zipfile.ZipFile(target) as archive:
             names = archive.namelist()
             assert names[0] == "01-response_counts.csv"
