@@ -186,7 +186,8 @@ def _bootstrap_means(
     rows = max(1, _CHUNK_ELEMENTS // n)
     for start in range(0, n_resamples, rows):
         stop = min(start + rows, n_resamples)
-        idx = rng.integers(0, n, size=(stop - start, n))
+        # int32 draws are the int64 ones (same 32-bit bounded generator), in half the memory.
+        idx = rng.integers(0, n, size=(stop - start, n), dtype=np.int32)
         means[start:stop] = x_sorted[idx].mean(axis=1)
     return means
 

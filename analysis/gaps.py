@@ -229,7 +229,7 @@ def perception_gaps(
         )
         rng = shared_rng or np.random.default_rng(random_state)
         sizes = np.array([s.size for s in kept])
-        m = permutations_for(sizes) if auto else int(n_permutations)  # type: ignore[arg-type]
+        m = permutations_for(sizes) if auto else int(n_permutations)
         observed = np.round(means.max() - means.min(), _DECIMALS)
         enumerate_up_to = max(m, int(max_arrangements))
         null, exact = _null_gaps(np.concatenate(kept), sizes, m, rng, enumerate_up_to)

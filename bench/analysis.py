@@ -29,12 +29,16 @@ size. Figures move by up to 2x between hours on the shared 2-core host
 Run ``python bench/analysis.py`` (``--help`` for the options).
 """
 
+# The imports of numpy and the package follow the setting of the BLAS thread count.
+# ruff: noqa: E402
+
 from __future__ import annotations
 
 import argparse
 import gc
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -43,14 +47,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+
+def _blas_threads(argv: list[str]) -> str | None:
+    """Apply ``--blas-threads N`` before numpy loads OpenBLAS (it reads the count once)."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--blas-threads=") else None
+        if arg == "--blas-threads" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value is not None:
+            os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = value
+    return os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+BLAS_THREADS = _blas_threads(sys.argv[1:]) if __name__ == "__main__" else None
+
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import analysis.describe  # noqa: F401  (the package exports a function of the same name)
-import analysis.results._state as state_module
 import analysis.reliability as reliability_module
+import analysis.results._state as state_module
 import analysis.results.round as round_module
 from analysis.results import partnership_over_time, partnership_results, round_results
 
@@ -233,6 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="timed runs; the best is shown")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--blas-threads",
+        type=int,
+        help="OpenBLAS threads (sets OPENBLAS_NUM_THREADS before numpy loads; default: as the "
+        "environment says). On the shared 2-core host, threads of concurrent processes "
+        "oversubscribe the cores and small matrix products stall; 1 is what a server with "
+        "several workers should run",
+    )
+    parser.add_argument(
         "--no-check",
         action="store_true",
         help="skip the slow reference path and the check that its figures are identical",
@@ -290,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
             "note: the issue's '2,000 respondents' per partner would be 2,000,000 answers; "
             "run with --per-partner 2000 for that"
         )
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}")
+    print(
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"OpenBLAS threads {BLAS_THREADS or 'default'}"
+    )
     print()
     rows = [
         ("bare group-by (round x partner x item mean)", f"{t_group:.3f} s", "", ""),

@@ -122,9 +122,9 @@ def run(app: Flask, job_id: int) -> None:
         session = new_session(write=False)
         context = JobContext(app, job, session)
         try:
-            if task is None:
-                raise JobFailed(str(FAILED))
             with force_locale(context.language):
+                if task is None:
+                    raise JobFailed(str(FAILED))
                 if not _copy_finished_twin(app, session, context):
                     task(context)
                 session.commit()  # end the reading transaction before the write below
@@ -138,7 +138,9 @@ def run(app: Flask, job_id: int) -> None:
         except Exception:
             session.rollback()
             log.exception("job %s (%s) failed on attempt %s", job_id, job.kind, job.attempts)
-            _finish_failed(app, context, str(FAILED), retry=True)
+            with force_locale(context.language):  # the message is read in the asker's language
+                message = str(FAILED)
+            _finish_failed(app, context, message, retry=True)
         finally:
             session.close()
 

@@ -6,6 +6,9 @@
   against the same call computing every table;
 - :func:`analysis.describe.describe` with the draws of equal-sized groups shared against the
   group-by-group reference loop;
+- McDonald's omega bootstrap with sums per answer pattern and draws shared by the dimensions
+  of one call against the respondent-by-respondent reference (``FAST_OMEGA = False``);
+- int32 index draws against the default int64 ones (same values, same generator state);
 - :func:`analysis.gaps.perception_gaps` with the permutation count chosen from the group
   sizes: the rule, and its Monte Carlo precision reported per row.
 """
@@ -279,3 +282,47 @@ def test_reliability_dimensions_share_draws_with_the_same_figures(monkeypatch) -
     slow = reliability.reliability_by_dimension(answers, items, omega_resamples=200)
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert fast["omega_ci_low"].notna().all()
+
+
+def test_int32_draws_leave_the_generator_where_int64_draws_do() -> None:
+    """Successive chunks of int32 draws (describe's large groups) match int64 chunks."""
+    wide, narrow = np.random.default_rng(8), np.random.default_rng(8)
+    for n, rows in ((9_973, 3), (9_973, 5), (17, 1)):
+        expected = wide.integers(0, n, size=(rows, n))
+        assert np.array_equal(narrow.integers(0, n, size=(rows, n), dtype=np.int32), expected)
+    assert wide.random() == narrow.random()
+
+
+def test_describe_large_spread_groups_keep_their_intervals(monkeypatch) -> None:
+    """Groups too large for a count matrix with many distinct values: chunked index draws."""
+    describe_module = sys.modules["analysis.describe"]
+    rng = np.random.default_rng(12)
+    x = np.round(rng.normal(3, 0.8, 5_000), 3)
+    monkeypatch.setattr(describe_module, "_CHUNK_ELEMENTS", 40_000)  # several chunks
+    got = describe_module.bootstrap_mean_ci(x, random_state=5)
+    expected_rng = np.random.default_rng(5)
+    x_sorted = np.sort(x)
+    means = np.concatenate([
+        x_sorted[expected_rng.integers(0, len(x), size=(8, len(x)))].mean(axis=1)
+        for _ in range(250)
+    ])
+    assert got.bootstrap_se == float(means.std(ddof=1))
+
+
+def test_omega_patterns_of_wide_integer_scales_equal_the_reference(monkeypatch) -> None:
+    """Integer answers too spread to pack into one int64 key are grouped row by row."""
+    import analysis.reliability as reliability
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 100_000, 60)
+    values = (base[:, None] + rng.integers(0, 20_000, (60, 5))).astype(float)
+    values[rng.random((60, 5)) < 0.05] = np.nan
+    wide = pd.DataFrame(values)
+    first, inverse = reliability._answer_patterns(
+        np.nan_to_num(values), ~np.isnan(values)
+    )
+    assert len(first) == 60 and len(inverse) == 60
+    fast = reliability.mcdonald_omega(wide, n_resamples=150, random_state=2)
+    monkeypatch.setattr(reliability, "FAST_OMEGA", False)
+    slow = reliability.mcdonald_omega(wide, n_resamples=150, random_state=2)
+    assert _dump(fast.to_dict()) == _dump(slow.to_dict())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
+
+import pytest
 
 from app.models import CommitmentKind, User
 from app.services import commitments as commitment_service
@@ -13,21 +16,28 @@ from tests.app.staff_helpers import db
 from tests.app.test_followup_lifecycle import add_action, make_loop
 
 
+@contextmanager
+def english_request(app):
+    """A request context whose messages read in English (the app's default is Indonesian)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        yield
+
+
 def test_actions_and_commitments_as_json(app):
     loop = make_loop(app)
     world = loop.results.world
     action_id = add_action(app, loop, item_id="kes1", due_on=date(2026, 3, 1))
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         from app.models import Partnership
 
         partnership = session.get(Partnership, world.partnership)
         actor = session.get(User, world.coordinator)
-        try:
+        with pytest.raises(FollowupError, match="end of the period"):
             commitment_service.create_commitment(session, actor, partnership, CommitmentInput(
                 partner_id=world.partners[1], kind="money", description="Rp 10 juta",
                 round_id=loop.first, starts_on=date(2026, 3, 1), ends_on=date(2026, 1, 1)))
-        except FollowupError as error:
-            assert "end of the period" in str(error)
         session.rollback()
         commitment_service.create_commitment(session, actor, partnership, CommitmentInput(
             partner_id=world.partners[1], kind=CommitmentKind.MONEY, description="Rp 10 juta",

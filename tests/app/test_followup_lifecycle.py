@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,6 +49,15 @@ class Loop:
     workshop: int
 
 
+@contextmanager
+def english_request(app):
+    """A request context whose messages read in English (the app's default is Indonesian)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        yield
+
+
 def in_app(app: Flask):
     """A writing session inside a request context (services audit 'via web' there)."""
     return db(app)
@@ -59,7 +69,7 @@ def make_loop(app: Flask, *, second_status: RoundStatus = RoundStatus.CLOSED,
     """Round 1 (closed, answered) + workshop; round 2 answered ``counts`` with ``shift``."""
     results = build_results_world(app, counts)
     world = results.world
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         partnership = session.get(Partnership, world.partnership)
         first = session.get(Round, results.closed_round)
         version = world.version
@@ -85,7 +95,7 @@ def make_loop(app: Flask, *, second_status: RoundStatus = RoundStatus.CLOSED,
 
 def add_action(app: Flask, loop: Loop, **fields) -> int:
     world = loop.results.world
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         workshop = session.get(Workshop, loop.workshop)
         data = ActionInput(description=fields.pop("description", "Bagikan laporan keuangan"),
                            owner_ids=fields.pop("owner_ids", [world.partners[0]]), **fields)
@@ -115,7 +125,7 @@ def test_dropping_needs_a_reason_and_every_change_is_audited(app):
     loop = make_loop(app)
     action_id = add_action(app, loop, dimension_id="kesetaraan")
     world = loop.results.world
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         action = session.get(Action, action_id)
         actor = session.get(User, world.facilitator)
         base = {"description": action.description, "dimension_id": "kesetaraan",
@@ -153,7 +163,7 @@ def test_actions_survive_reopening_and_closing_the_round(app):
     loop = make_loop(app)
     action_id = add_action(app, loop, dimension_id="kesetaraan")
     world = loop.results.world
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         first = session.get(Round, loop.first)
         actor = session.get(User, world.coordinator)
         round_service.change_status(session, actor, first, RoundStatus.OPEN, "Jawaban kertas")
@@ -172,7 +182,7 @@ def test_carry_over_copies_an_open_action_into_the_next_rounds_workshop(app):
     action_id = add_action(app, loop, dimension_id="kesetaraan", status="in_progress",
                            progress=30)
     world = loop.results.world
-    with db(app) as session, app.test_request_context():
+    with db(app) as session, english_request(app):
         actor = session.get(User, world.facilitator)
         later = workshop_service.create_workshop(session, actor, session.get(Round, loop.second),
                                                  held_on=date(2026, 7, 1))
@@ -224,7 +234,7 @@ def test_impact_reads_the_change_from_the_over_time_snapshot(app):
     loop = make_loop(app)
     action_id = add_action(app, loop, dimension_id="kesetaraan",
                            co_owner_ids=[loop.results.world.partners[2]])
-    with app.test_request_context(), reading(app) as session:
+    with english_request(app), reading(app) as session:
         partnership = session.get(Partnership, loop.results.world.partnership)
         action = session.get(Action, action_id)
         impact = action_impacts(session, partnership, [action], "en")[action_id]
@@ -245,7 +255,7 @@ def test_a_dimension_the_next_version_dropped_is_flagged_not_lost(app):
     loop = make_loop(app, second_yaml=VERSION_2)
     kept = add_action(app, loop, dimension_id="kesetaraan")
     dropped = add_action(app, loop, dimension_id="transparansi")
-    with app.test_request_context(), reading(app) as session:
+    with english_request(app), reading(app) as session:
         partnership = session.get(Partnership, loop.results.world.partnership)
         actions = [session.get(Action, kept), session.get(Action, dropped)]
         impacts = action_impacts(session, partnership, actions, "en")

@@ -357,7 +357,9 @@ def test_invitation_events_have_labels_in_the_audit_log(app, world):
     coordinator = signed_in_client(app, "coordinator")
     link = _link_from(_invite(coordinator, world).get_data(as_text=True))
     _accept_new(app.test_client(), link)
-    with db(app) as session, app.test_request_context():
+    from flask_babel import force_locale
+
+    with db(app) as session, app.test_request_context(), force_locale("en"):
         events = session.scalars(select(AuditEvent).where(
             AuditEvent.action.like("invitation.%"))).all()
         described = [describe(event, None) for event in events]

@@ -248,8 +248,16 @@ def test_nginx_example_matches_the_app_and_keeps_respondents_out_of_its_logs():
                      "$time_iso8601", "$msec", "$http_user_agent", "$http_referer",
                      "$request ", "$request_uri", "$args", "$query_string"):
         assert variable not in log_format.group(1), variable
-    respondent = re.search(r"location ~\*? \^/\[rl\]\(/\|\$\) \{(.*?)\}", text, re.S)
+    respondent = re.search(r"location ~\*? (\^\S+) \{(.*?)\}", text, re.S)
     assert respondent, "no location for respondents' routes"
+    # The same paths gunicorn keeps out of its log: respondents, room phones, shared summary.
+    pattern = re.compile(respondent.group(1), re.I)
+    for path in ("/r", "/r/KXP7W9QT", "/l/token", "/j", "/j/ACD347", "/summary/s",
+                 "/summary/s/round", "/R/KXP7W9QT"):
+        assert pattern.match(path), path
+    for path in ("/results/partnerships/1", "/summary/partnerships/1/rounds/2", "/login"):
+        assert not pattern.match(path), path
+    respondent = re.search(r"location ~\*? \^\S+ \{(.*?)\}", text, re.S)
     assert "access_log off;" in respondent.group(1)
     assert "error_log /dev/null;" in respondent.group(1)
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",

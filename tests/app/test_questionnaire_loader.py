@@ -207,7 +207,8 @@ def test_more_than_200_questions_is_refused() -> None:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     problems = problems_in(text)
     assert [p.message for p in problems] == [
-        "201 questions (items, open questions and partner ratings together); the limit is 200"
+        "201 questions (items, open questions, partner ratings and meta-perceptions together); "
+        "the limit is 200"
     ]
     data["open_questions"].pop()
     assert len(parse_questionnaire(yaml.safe_dump(data)).items) == 150
