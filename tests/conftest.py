@@ -60,8 +60,33 @@ def database_url(tmp_path, pg_admin_engine) -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with pg_admin_engine.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _drop_schema(pg_admin_engine, schema)
+
+
+def _drop_schema(engine, schema: str) -> None:
+    """Drop a test's schema, even past a connection a test leaked idle in a transaction.
+
+    Such a connection (a session a background thread never closed) holds its locks for ever
+    and the DROP would wait with it, hanging the whole run; after 30 s of waiting, connections
+    idle in a transaction for 30 s or more are ended and the DROP is tried again.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    for _ in range(3):
+        with engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '30s'"))
+            try:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                return
+            except OperationalError:
+                pass
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state = 'idle in transaction'"
+                " AND state_change < now() - interval '30 seconds'"))
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def is_postgres(url: str) -> bool:
