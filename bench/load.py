@@ -267,8 +267,13 @@ class Locust:
 
     def finish(self) -> LocustRun:
         # wait4 gives the child's own CPU time (nice execs locust in the same process).
-        _pid, status, usage = os.wait4(self.process.pid, 0)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
+        try:
+            _pid, status, usage = os.wait4(self.process.pid, 0)
+            self.process.returncode = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # already reaped (a poll() elsewhere): CPU time unknown
+            self.process.wait()
+            cpu = float("nan")
         wall = time.perf_counter() - self.started
         errors = self.process.stderr.read().decode(errors="replace") \
             if self.process.stderr else ""
@@ -284,7 +289,7 @@ class Locust:
                     "p99": _number(row["99%"]), "rps": _number(row["Requests/s"])}
         results = json.loads(self.out.read_text()) if self.out.exists() else {
             "confirmed": [], "attempted": []}
-        return LocustRun(stats=stats, cpu_seconds=usage.ru_utime + usage.ru_stime,
+        return LocustRun(stats=stats, cpu_seconds=cpu,
                          wall_seconds=wall, results=results)
 
 

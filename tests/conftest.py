@@ -117,6 +117,9 @@ def app(app_config) -> Iterator[Flask]:
     engine = application.extensions["mitra.engine"]
     Base.metadata.create_all(engine)
     yield application
+    from app.jobs import queue
+
+    queue.drain(application, timeout=30)  # background jobs finish before their database goes
     engine.dispose()
 
 
