@@ -319,9 +319,7 @@ def new_workshop(partnership_id: int, round_id: int):
         db = get_session()
         try:
             workshop = workshop_service.create_workshop(
-                db, actor(), round_, held_on=form.held_on.data, title=form.title.data or "",
-                place=form.place.data or "", facilitator_id=form.facilitator_id.data or None,
-                notes=form.notes.data or "", attendance=_attendance(form, round_))
+                db, actor(), round_, **_workshop_fields(form, round_))
         except FollowupError as error:
             db.rollback()
             form.held_on.errors.append(str(error))
@@ -332,6 +330,13 @@ def new_workshop(partnership_id: int, round_id: int):
                                     workshop_id=workshop.id))
     return render_template("followup/workshop_form.html", form=form, partnership=g.partnership,
                            round=round_, workshop=None), 400 if form.errors else 200
+
+
+def _workshop_fields(form: WorkshopForm, round_: Round) -> dict[str, Any]:
+    """The workshop form's values as the workshop service takes them (create and edit alike)."""
+    return {"held_on": form.held_on.data, "title": form.title.data or "",
+            "place": form.place.data or "", "facilitator_id": form.facilitator_id.data or None,
+            "notes": form.notes.data or "", "attendance": _attendance(form, round_)}
 
 
 @bp.route("/partnerships/<int:partnership_id>/workshops/<int:workshop_id>/edit",
@@ -345,9 +350,7 @@ def edit_workshop(partnership_id: int, workshop_id: int):
         db = get_session()
         try:
             workshop_service.update_workshop(
-                db, actor(), workshop, held_on=form.held_on.data, title=form.title.data or "",
-                place=form.place.data or "", facilitator_id=form.facilitator_id.data or None,
-                notes=form.notes.data or "", attendance=_attendance(form, round_))
+                db, actor(), workshop, **_workshop_fields(form, round_))
         except FollowupError as error:
             db.rollback()
             form.held_on.errors.append(str(error))
