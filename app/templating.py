@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.auth.access import membership_for
 from app.i18n import ROLE_LABELS, ROUND_STATUS_LABELS, SECTOR_LABELS
 from app.models import Role
+from app.respond.markup import radio_options
 
 # (endpoint, label, admin only); links appear once their area's blueprint is registered.
 STAFF_NAV = (
@@ -55,6 +56,7 @@ def _reads_results(partnership) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint,
+        radio_options=radio_options,
         staff_nav_links=staff_nav_links,
         partnership_url=partnership_url,
         SECTOR_LABELS=SECTOR_LABELS,

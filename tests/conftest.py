@@ -2,7 +2,10 @@
 
 Set ``MITRA_TEST_DATABASE_URL`` to a PostgreSQL URL to run the suite there; every test then
 gets its own schema, created and dropped around it, so tests can commit for real (the
-concurrency and anonymity tests must) and still never see each other's rows.
+concurrency and anonymity tests must) and still never see each other's rows. That run keeps
+only the tests that use the database (through the ``database_url`` fixture): the others, such
+as the statistics of ``analysis/`` and the load suites, which choose their own databases, do
+exactly the same on both runs. ``MITRA_TEST_EVERYTHING=1`` keeps them all.
 """
 
 from __future__ import annotations
@@ -87,6 +90,18 @@ def _drop_schema(engine, schema: str) -> None:
                 " AND state_change < now() - interval '30 seconds'"))
     with engine.connect() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On the PostgreSQL run, leave out the tests that never touch the test database."""
+    if _pg_base_url() is None or os.environ.get("MITRA_TEST_EVERYTHING") == "1":
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if "database_url" in getattr(item, "fixturenames", ()) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 def is_postgres(url: str) -> bool:

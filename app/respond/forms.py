@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -84,14 +85,32 @@ class AnswerForm(Form):
     review = HiddenField()
 
 
+_form_classes: dict[tuple[int, str, str], tuple[Page, type[FlaskForm]]] = {}
+_FORM_CLASSES_SIZE = 1024
+
+
 def page_form_class(page: Page, lang: str) -> type[FlaskForm]:
-    """Build the form class of one page: one field per question, labels in ``lang``."""
+    """The form class of one page: one field per question, labels in ``lang``.
+
+    Built once per page and language: plans are cached (:func:`app.respond.pages.plan_of`),
+    so the same page object comes back on every request and making a WTForms class (a
+    metaclass at work on every field) each time was a tenth of a page view. The entry keeps
+    the page itself, so its ``id`` cannot be reused by another page while it is cached. The
+    messages (required, invalid choice) are in the interface's language, part of the key too.
+    """
+    key = (id(page), lang, str(get_locale()))
+    entry = _form_classes.get(key)
+    if entry is not None and entry[0] is page:
+        return entry[1]
 
     class PageForm(AnswerForm):
         pass
 
     for question in page.questions:
         setattr(PageForm, question.name, question.unbound_field(lang))
+    if len(_form_classes) >= _FORM_CLASSES_SIZE:
+        _form_classes.clear()
+    _form_classes[key] = (page, PageForm)
     return PageForm
 
 

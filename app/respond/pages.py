@@ -137,6 +137,8 @@ def plan_pages(questionnaire: Questionnaire, partners: Iterable[tuple[int, str]]
 _cache: dict[tuple[int, str], Questionnaire] = {}
 _cache_lock = Lock()
 _CACHE_SIZE = 32
+_plans: dict[tuple[object, ...], PagePlan] = {}
+_PLANS_SIZE = 512
 
 
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
@@ -155,3 +157,25 @@ def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
             _cache.clear()
         _cache[key] = questionnaire
     return questionnaire
+
+
+def plan_of(version: QuestionnaireVersion, partners: Iterable[tuple[int, str]],
+            own_partner_id: int) -> PagePlan:
+    """The page plan of :func:`plan_pages`, remembered for the next request of the same kind.
+
+    A plan depends only on the immutable version, the round's partners (id and name) and the
+    respondent's partner, so every respondent of one partner in one round shares it; building
+    it again on each of their requests cost more than the page's queries. Pages and their
+    questions are immutable, so sharing them across threads is safe.
+    """
+    partner_list = tuple(partners)
+    key = (version.id, version.content_hash, partner_list, own_partner_id)
+    found = _plans.get(key)
+    if found is not None:
+        return found
+    plan = plan_pages(questionnaire_of(version), partner_list, own_partner_id)
+    with _cache_lock:
+        if len(_plans) >= _PLANS_SIZE:
+            _plans.clear()
+        _plans[key] = plan
+    return plan

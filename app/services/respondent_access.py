@@ -21,9 +21,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
 
-from app.models import AccessCode, CodeKind, Partner, Round, RoundStatus
+from app.models import AccessCode, CodeKind, Partner, QuestionnaireVersion, Round, RoundStatus
 from app.services.access_codes import find_code, find_link
 
 
@@ -73,14 +74,27 @@ def access_by_link(session: Session, token: str, today: date) -> RespondentAcces
 
 
 def access_by_id(session: Session, code_id: int, today: date) -> RespondentAccess:
-    """Re-check the code held in a respondent's session, on every step of the flow."""
-    return _checked(session, session.get(AccessCode, code_id), today)
+    """Re-check the code held in a respondent's session, on every step of the flow.
+
+    The code and its round come in one statement (see :func:`_round_statement`).
+    """
+    row = session.execute(
+        _round_statement().add_columns(AccessCode)
+        .join(AccessCode, AccessCode.round_id == Round.id).where(AccessCode.id == code_id)
+    ).unique().one_or_none()
+    if row is None:
+        raise AccessRefused(Refusal.UNKNOWN)
+    round_, code = row
+    return _checked(session, code, today, round_)
 
 
-def _checked(session: Session, code: AccessCode | None, today: date) -> RespondentAccess:
+def _checked(session: Session, code: AccessCode | None, today: date,
+             round_: Round | None = None) -> RespondentAccess:
     if code is None:
         raise AccessRefused(Refusal.UNKNOWN)
-    round_ = session.get(Round, code.round_id)
+    if round_ is None:
+        round_ = session.scalars(
+            _round_statement().where(Round.id == code.round_id)).unique().one_or_none()
     if round_ is None:
         raise AccessRefused(Refusal.UNKNOWN)
     check_round_open(round_, code.partner_id, today, kind=code.kind)
@@ -90,6 +104,20 @@ def _checked(session: Session, code: AccessCode | None, today: date) -> Responde
     if partner is None:
         raise AccessRefused(Refusal.UNKNOWN)
     return RespondentAccess(code, round_, partner)
+
+
+def _round_statement() -> Select[tuple[Round]]:
+    """The round with what every respondent step reads of it, in one statement.
+
+    Every step of the flow re-checks the code, so this runs on every respondent request: the
+    partners (checked and laid out) and the questionnaire version's id and hash (the parsed
+    questionnaire is cached under them) come in the same query. The version's definition, a
+    large JSON document, stays unloaded unless that cache misses.
+    """
+    return select(Round).options(
+        joinedload(Round.partners),
+        joinedload(Round.questionnaire_version).defer(QuestionnaireVersion.definition),
+    )
 
 
 def check_round_open(round_: Round, partner_id: int, today: date,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AccessCode, Answer, OpenAnswer, PartnerRating, Response, Round
 from app.respond.items import AnswerSheet, StorageContext, StoredRow
-from app.respond.pages import PagePlan, plan_pages, questionnaire_of
+from app.respond.pages import PagePlan, plan_of
 from app.services.drafts import delete_draft, find_draft
 from app.services.respondent_access import RespondentAccess, check_round_open
 
@@ -34,9 +34,8 @@ class Incomplete(Exception):
 
 def plan_for(round_: Round, partner_id: int) -> PagePlan:
     """The pages a respondent of ``partner_id`` sees in ``round_``."""
-    questionnaire = questionnaire_of(round_.questionnaire_version)
     partners = [(partner.id, partner.name) for partner in round_.partners]
-    return plan_pages(questionnaire, partners, partner_id)
+    return plan_of(round_.questionnaire_version, partners, partner_id)
 
 
 def submission_date(today: date, round_: Round) -> date:

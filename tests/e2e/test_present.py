@@ -58,7 +58,12 @@ SLIDE_STATE = """() => {
       && !e.classList.contains("slide-cite") && !e.classList.contains("slide-number")
       && !e.classList.contains("card-label") && e.textContent.trim());
   const scroller = document.scrollingElement;
+  const positions = [...document.querySelectorAll("body *")].filter(e =>
+      e.children.length === 0 && e.getClientRects().length > 0
+      && getComputedStyle(e).visibility !== "hidden"
+      && /^\\d+ \\/ \\d+/.test(e.textContent.trim()));
   return {id: slide.id, step: slide.getAttribute("data-step-now"),
+          positions: positions.length,
           scroll: slide.scrollHeight - slide.clientHeight,
           page: scroller.scrollHeight - scroller.clientHeight,
           fonts: body.map(e => parseFloat(getComputedStyle(e).fontSize)),
@@ -103,6 +108,7 @@ def test_facilitator_presents_at_1280x720_by_keyboard(browser: Browser, live_app
     for _ in range(400):
         state = page.evaluate(SLIDE_STATE)
         assert state["scroll"] <= 0 and state["page"] <= 0, state
+        assert state["positions"] == 1, state  # "3 / 24" once, not on the slide and the deck
         assert state["overflowing"] == 0, state
         assert min(state["fonts"], default=MIN_BODY_PX) >= MIN_BODY_PX, state
         body_fonts.extend(state["fonts"])
