@@ -37,7 +37,8 @@ test: test-sqlite test-e2e
 test-sqlite: install
 	$(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 
-## The suite again on PostgreSQL (a schema per test); set PG_TEST_URL for another server.
+## The suite again on PostgreSQL (a schema per test), the tests that use the database (tests/conftest.py);
+## set PG_TEST_URL for another server.
 test-postgres: install
 	MITRA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not e2e" $(XDIST) $(PYTEST_ARGS)
 

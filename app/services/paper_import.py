@@ -1,8 +1,9 @@
 """Answers collected on paper, typed into a CSV file and imported into a round.
 
 The file has one row per respondent: a ``partner`` column (the partner's name or id), an
-optional ``language`` column, one column per closed item (its id), one per open question
-(its id) and, for questions about the other partners, one per rating item and partner
+optional ``language`` column, one column per closed item and per meta-perception (its id),
+one per open question (its id) and, for questions about the other partners, one per rating
+item and partner
 (``<rating item>@<partner name or id>``). A blank cell is "not answered"; ``dk`` is
 "don't know" where the item's scale offers it.
 
@@ -56,7 +57,7 @@ from app.models import (
     User,
 )
 from app.models._types import utcnow
-from app.questionnaires import Questionnaire, Scale
+from app.questionnaires import Item, MetaPerceptionItem, Questionnaire, Scale
 from app.respond.items import DONT_KNOW
 from app.services.audit import record
 from app.services.paper_staging import (
@@ -358,7 +359,7 @@ class _Partners:
 def _map_header(header: list[str], questionnaire: Questionnaire, partners: _Partners,
                 problems: list[CellProblem]) -> dict[int, Column | str]:
     """Map column positions to what they hold; unknown and doubled columns are problems."""
-    likert = {item.id for item in questionnaire.items}
+    likert = {item.id for item in _closed_items(questionnaire)}
     ratings = {rating.id for rating in questionnaire.partner_ratings}
     texts = {question.id for question in questionnaire.open_questions}
     mapped: dict[int, Column | str] = {}
@@ -406,6 +407,24 @@ def _map_header(header: list[str], questionnaire: Questionnaire, partners: _Part
     return mapped
 
 
+def _closed_items(questionnaire: Questionnaire) -> tuple[Item | MetaPerceptionItem, ...]:
+    """The one-answer questions of a paper form: every item, then every meta-perception.
+
+    A meta-perception ("how do the other partners rate this?") is stored like an item, as an
+    answer under its own id, so on paper it is one more column with its own scale; the web
+    form asks it on its dimension's page, the paper template after the items.
+    """
+    return (*questionnaire.items, *questionnaire.meta_perceptions)
+
+
+def _answer_required(item: Item | MetaPerceptionItem, partners: _Partners) -> bool:
+    """Whether a blank cell is a problem: a meta-perception needs other partners to predict,
+    so, as on the web form, it is not asked (nor required) in a round of one partner."""
+    if isinstance(item, MetaPerceptionItem) and len(partners.round_partners) < 2:
+        return False
+    return item.required
+
+
 def _check_required_columns(mapped: Mapping[int, Column | str], questionnaire: Questionnaire,
                             partners: _Partners, problems: list[CellProblem]) -> None:
     present = {c if isinstance(c, str) else (c.kind, c.item_id, c.ratee_id)
@@ -413,8 +432,8 @@ def _check_required_columns(mapped: Mapping[int, Column | str], questionnaire: Q
     if PARTNER_COLUMN not in present:
         problems.append(CellProblem(1, PARTNER_COLUMN, _l(
             "the column is missing: every row must say which partner answered")))
-    for item in questionnaire.items:
-        if item.required and (LIKERT, item.id, None) not in present:
+    for item in _closed_items(questionnaire):
+        if _answer_required(item, partners) and (LIKERT, item.id, None) not in present:
             problems.append(CellProblem(1, item.id, _l(
                 "the column is missing and the item is required")))
     for question in questionnaire.open_questions:
@@ -491,7 +510,7 @@ class _RowChecker:
         self.unnamed = [position for position, name in enumerate(header) if not name.strip()]
         self.languages = languages
         self.default_language = languages.index(target.default_language)
-        self.items = {item.id: item for item in questionnaire.items}
+        self.items = {item.id: item for item in _closed_items(questionnaire)}
         self.ratings = {r.id: r for r in questionnaire.partner_ratings}
         self.texts = {q.id: q for q in questionnaire.open_questions}
         self.partner_position = next((p for p, c in mapped.items() if c == PARTNER_COLUMN), None)
@@ -514,7 +533,7 @@ class _RowChecker:
             else:
                 item = self.items[column.item_id]
                 self.scales.append(questionnaire.scale(item.scale))
-                self.required.append(item.required)
+                self.required.append(_answer_required(item, partners))
         self.codes = [_fast_codes(scale) for scale in self.scales]
         for codes, required, column in zip(self.codes, self.required, self.closed_columns,
                                            strict=True):
@@ -1004,7 +1023,7 @@ def template_header(target: ImportTarget) -> list[str]:
     partners = sorted((p for p in target.partners if p.id in target.round_partner_ids),
                       key=lambda p: p.name.casefold())
     header = [PARTNER_COLUMN, LANGUAGE_COLUMN]
-    header += [item.id for item in questionnaire.items]
+    header += [item.id for item in _closed_items(questionnaire)]
     header += [f"{rating.id}{RATING_SEPARATOR}{_reference(partner)}"
                for rating in questionnaire.partner_ratings for partner in partners]
     header += [question.id for question in questionnaire.open_questions]

@@ -686,3 +686,52 @@ def test_a_code_entry_is_not_blocked_while_a_file_is_read_and_checked(app, runne
     result = outcome["import"]
     assert result.exit_code == 0, result.output
     assert _count(app, Response, round_id=fieldwork.round_id) == 1200
+
+
+# --------------------------------------------------------------------------- meta-perception
+
+META_YAML = STRICT_YAML.replace("slug: uji-kertas", "slug: uji-kertas-meta") + """\
+meta_perceptions:
+  - id: a1_meta
+    target: a1
+    text: {id: "Menurut Anda, jawaban mitra lain?", en: "What will the others answer?"}
+    scale: nilai3
+    required: true
+"""
+
+
+def test_meta_perception_answers_come_from_their_own_column(app):
+    """A meta-perception is one more column on paper, stored as an answer under its id."""
+    from app.services.paper_import import template_header
+
+    world = build_world(app)
+    with db(app) as session:
+        version = import_test_questionnaire(session, META_YAML)
+        partnership = session.get(Partnership, world.partnership)
+        round_ = Round(partnership=partnership, name="Meta", questionnaire_version=version,
+                       status=RoundStatus.OPEN, partners=list(partnership.partners))
+        session.add(round_)
+        session.commit()
+        round_id = round_.id
+        header = template_header(load_import_target(session, round_))
+    assert header[:5] == ["partner", "language", "a1", "a2", "a1_meta"]
+    ratings = ["tepat@Dinas Kesehatan", "tepat@Kelompok Tani", "tepat@Yayasan Sehat"]
+    assert header[5:] == [*ratings, "catatan"]
+    base = ["partner", "a1", "a1_meta", "catatan", *ratings]
+    assert _one_problem(app, round_id, base, ["Dinas Kesehatan", "1", "", "ok", "", "1", "2"],
+                        ["Yayasan Sehat", "1", "3", "ok", "2", "1", ""]) == [
+        "row 2, column a1_meta: an answer is required",
+        "row 3, column a1_meta: 3 is not on the scale 0-2",
+    ]
+    missing = _one_problem(app, round_id, ["partner", "a1", "catatan", *ratings],
+                           ["Dinas Kesehatan", "1", "ok", "", "1", "2"])
+    assert "row 1, column a1_meta: the column is missing and the item is required" in missing
+    with db(app) as session:
+        import_paper_responses(session, session.get(Round, round_id),
+                               _csv(base, ["Dinas Kesehatan", "1", "2", "ok", "", "1", "2"]),
+                               today=date.today())
+        session.commit()
+    (response,) = rows(app, select(Response).where(Response.round_id == round_id))
+    answers = {a.item_id: a.value for a in rows(app, select(Answer).where(
+        Answer.response_id == response.id))}
+    assert answers == {"a1": 1, "a1_meta": 2}
