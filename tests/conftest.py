@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh app and database per test, on SQLite or PostgreSQL.
 
 Set ``MITRA_TEST_DATABASE_URL`` to a PostgreSQL URL to run the suite there; every test then
-gets its own schema, created and dropped around it, so tests can commit for real (the
-concurrency and anonymity tests must) and still never see each other's rows. That run keeps
+gets a schema of its own (new, or emptied after an earlier test: see ``database_url``), so
+tests can commit for real (the concurrency and anonymity tests must) and still never see each
+other's rows. That run keeps
 only the tests that use the database (through the ``database_url`` fixture): the others, such
 as the statistics of ``analysis/`` and the load suites, which choose their own databases, do
 exactly the same on both runs. ``MITRA_TEST_EVERYTHING=1`` keeps them all.

@@ -3,9 +3,8 @@
 The file has one row per respondent: a ``partner`` column (the partner's name or id), an
 optional ``language`` column, one column per closed item and per meta-perception (its id),
 one per open question (its id) and, for questions about the other partners, one per rating
-item and partner
-(``<rating item>@<partner name or id>``). A blank cell is "not answered"; ``dk`` is
-"don't know" where the item's scale offers it.
+item and partner (``<rating item>@<partner name or id>``). A blank cell is "not answered";
+``dk`` is "don't know" where the item's scale offers it.
 
 The import runs in three steps so that a large file never stalls the site:
 
