@@ -37,6 +37,7 @@ from app.services.paper_import import (
     revision_of,
     store_paper_responses,
 )
+from tests.app.paper_helpers import import_held_halfway
 from tests.app.respond_helpers import arrange, english_client, enter_code
 from tests.app.staff_helpers import (
     World,
@@ -650,25 +651,9 @@ def test_a_code_entry_is_not_blocked_while_a_file_is_read_and_checked(app, runne
     """
     fieldwork = arrange(app, codes=1)
     content = _bundled_csv(fieldwork, 400)
-    pipe = tmp_path / "kertas.csv"
-    os.mkfifo(pipe)
     client = english_client(app)
     outcome: dict[str, object] = {}
-    importer = threading.Thread(target=lambda: outcome.setdefault(
-        "import", _import(runner, fieldwork.round_id, str(pipe))))
-    importer.start()
-    deadline = time.monotonic() + 20
-    fd = None
-    try:
-        while fd is None:  # opening for writing succeeds once the import opened the file
-            try:
-                fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:
-                assert time.monotonic() < deadline and importer.is_alive(), outcome
-                time.sleep(0.01)
-        os.set_blocking(fd, True)
-        half = len(content) // 2
-        os.write(fd, content[:half])
+    with import_held_halfway(runner, fieldwork.round_id, content, tmp_path, wait=20) as held:
         entry = threading.Thread(target=lambda: outcome.setdefault(
             "entry", enter_code(client, fieldwork.codes[0])))
         started = time.monotonic()
@@ -677,13 +662,8 @@ def test_a_code_entry_is_not_blocked_while_a_file_is_read_and_checked(app, runne
         waited = time.monotonic() - started
         assert not entry.is_alive(), "the code entry waited for the paper import"
         assert outcome["entry"].status_code == 303, waited
-        assert importer.is_alive(), "the import should still be waiting for the file"
-        os.write(fd, content[half:])
-    finally:
-        if fd is not None:
-            os.close(fd)
-        importer.join(timeout=60)
-    result = outcome["import"]
+        assert held.thread.is_alive(), "the import should still be waiting for the file"
+    result = held.outcome["import"]
     assert result.exit_code == 0, result.output
     assert _count(app, Response, round_id=fieldwork.round_id) == 1200
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 
 from sqlalchemy import func, select
 
 from app.models import Response
+from tests.app.paper_helpers import import_held_halfway
 from tests.app.respond_helpers import arrange, complete_flow, english_client
 from tests.app.staff_helpers import rows
 from tests.app.test_paper_import import _bundled_csv
@@ -23,25 +22,8 @@ def test_a_respondent_submits_while_an_import_is_checking_its_file(app, runner, 
     """
     fieldwork = arrange(app, codes=1)
     content = _bundled_csv(fieldwork, 200)
-    pipe = tmp_path / "kertas.csv"
-    os.mkfifo(pipe)
     outcome: dict[str, object] = {}
-    importer = threading.Thread(target=lambda: outcome.setdefault(
-        "import", runner.invoke(args=["responses", "import", str(fieldwork.round_id),
-                                      str(pipe)])))
-    importer.start()
-    deadline = time.monotonic() + 30
-    fd = None
-    try:
-        while fd is None:  # opening for writing succeeds once the import opened the file
-            try:
-                fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:
-                assert time.monotonic() < deadline and importer.is_alive(), outcome
-                time.sleep(0.01)
-        os.set_blocking(fd, True)
-        half = len(content) // 2
-        os.write(fd, content[:half])
+    with import_held_halfway(runner, fieldwork.round_id, content, tmp_path) as held:
         client = english_client(app)
         respondent = threading.Thread(target=lambda: outcome.setdefault(
             "submitted", complete_flow(client, fieldwork, fieldwork.codes[0])))
@@ -50,14 +32,9 @@ def test_a_respondent_submits_while_an_import_is_checking_its_file(app, runner, 
         assert not respondent.is_alive(), "the respondent waited for the paper import"
         submitted = outcome["submitted"]
         assert submitted.status_code == 303, submitted.get_data(as_text=True)[:500]
-        assert importer.is_alive(), "the import should still be waiting for its file"
+        assert held.thread.is_alive(), "the import should still be waiting for its file"
         assert _responses(app, fieldwork.round_id) == 1  # the submission, stored on its own
-        os.write(fd, content[half:])
-    finally:
-        if fd is not None:
-            os.close(fd)
-        importer.join(timeout=120)
-    result = outcome["import"]
+    result = held.outcome["import"]
     assert result.exit_code == 0, result.output
     assert _responses(app, fieldwork.round_id) == 1 + 200 * len(fieldwork.partner_ids)
     papers = rows(app, select(func.count()).select_from(Response).where(
