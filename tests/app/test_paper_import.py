@@ -354,16 +354,21 @@ def test_a_partner_outside_the_round(app):
                         "of this partnership"]
 
 
-def test_dont_know_only_where_the_scale_offers_it_and_required_ratings_and_texts(app):
-    world = build_world(app)
+def _open_round_of(app, world: World, questionnaire_yaml: str, name: str) -> int:
+    """An open round of every partner of the world's partnership, on this questionnaire."""
     with db(app) as session:
-        version = import_test_questionnaire(session, STRICT_YAML)
+        version = import_test_questionnaire(session, questionnaire_yaml)
         partnership = session.get(Partnership, world.partnership)
-        round_ = Round(partnership=partnership, name="Ketat", questionnaire_version=version,
+        round_ = Round(partnership=partnership, name=name, questionnaire_version=version,
                        status=RoundStatus.OPEN, partners=list(partnership.partners))
         session.add(round_)
         session.commit()
-        round_id = round_.id
+        return round_.id
+
+
+def test_dont_know_only_where_the_scale_offers_it_and_required_ratings_and_texts(app):
+    world = build_world(app)
+    round_id = _open_round_of(app, world, STRICT_YAML, "Ketat")
     header = ["partner", "a1", "a2", "catatan", "tepat@Yayasan Sehat", "tepat@Kelompok Tani",
               "tepat@Dinas Kesehatan"]
     problems = _one_problem(app, round_id, header,
@@ -684,16 +689,9 @@ def test_meta_perception_answers_come_from_their_own_column(app):
     """A meta-perception is one more column on paper, stored as an answer under its id."""
     from app.services.paper_import import template_header
 
-    world = build_world(app)
+    round_id = _open_round_of(app, build_world(app), META_YAML, "Meta")
     with db(app) as session:
-        version = import_test_questionnaire(session, META_YAML)
-        partnership = session.get(Partnership, world.partnership)
-        round_ = Round(partnership=partnership, name="Meta", questionnaire_version=version,
-                       status=RoundStatus.OPEN, partners=list(partnership.partners))
-        session.add(round_)
-        session.commit()
-        round_id = round_.id
-        header = template_header(load_import_target(session, round_))
+        header = template_header(load_import_target(session, session.get(Round, round_id)))
     assert header[:5] == ["partner", "language", "a1", "a2", "a1_meta"]
     ratings = ["tepat@Dinas Kesehatan", "tepat@Kelompok Tani", "tepat@Yayasan Sehat"]
     assert header[5:] == [*ratings, "catatan"]
