@@ -352,11 +352,16 @@ def partner_means(
 
 
 def _mean_abs_pairwise(means: np.ndarray) -> float:
-    """Mean of |m_p - m_q| over pairs, in O(G log G): sum_i m_(i) (2i - G + 1) / C(G, 2)."""
+    """Mean of |m_p - m_q| over pairs, in O(G log G): sum_i m_(i) (2i - G + 1) / C(G, 2).
+
+    The weighted sum cancels terms, so with (nearly) equal means rounding can leave it a hair
+    below 0 or above the range; it is held within [0, max - min], where the exact value lies.
+    """
     ordered = np.sort(means)
     g = ordered.size
     weights = 2 * np.arange(g) - (g - 1)
-    return float(np.dot(weights, ordered) / (g * (g - 1) / 2))
+    value = float(np.dot(weights, ordered) / (g * (g - 1) / 2))
+    return min(max(value, 0.0), float(ordered[-1] - ordered[0]))
 
 
 def _null_gaps(
