@@ -171,6 +171,23 @@ def _round_positions(frame: pd.DataFrame) -> dict[Hashable, np.ndarray]:
     }
 
 
+def _rounds_in_order(
+    answers: pd.DataFrame, items: pd.DataFrame, round_order: Sequence[Hashable] | None
+) -> tuple[pd.DataFrame, dict[Hashable, np.ndarray], list[Hashable]]:
+    """Check the answers of several rounds and find each round's rows, in round order.
+
+    Returns the answers with categorical ids, the row positions of each round and the rounds
+    in ``round_order`` (sorted ids without it); no rows at all is an error.
+    """
+    _check_answers(answers, items)
+    frame = _categorical_ids(answers)
+    positions = _round_positions(frame)
+    order = _order(list(positions), round_order, "round_order")
+    if not order:
+        raise ValueError("answers has no rows")
+    return frame, positions, order
+
+
 def _order(
     present: list[Hashable], round_order: Sequence[Hashable] | None, name: str
 ) -> list[Hashable]:

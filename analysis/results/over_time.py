@@ -19,14 +19,7 @@ from analysis import language
 from analysis._common import py_scalar
 from analysis.multiple import adjust_pvalues
 from analysis.privacy import safe_to_show_difference
-from analysis.results._inputs import (
-    _categorical_ids,
-    _check_answers,
-    _Config,
-    _config,
-    _order,
-    _round_positions,
-)
+from analysis.results._inputs import _Config, _config, _rounds_in_order
 from analysis.results._meta import _methods, _versions
 from analysis.results._model import (
     _SCORE_FIELDS,
@@ -128,12 +121,7 @@ def partnership_over_time(
     cfg = _config(
         k, partners, labels, bands, total_bands, favourable_min, dimensions, p_adjust, random_state
     )
-    _check_answers(answers, items)
-    answers = _categorical_ids(answers)
-    positions = _round_positions(answers)
-    order = _order(list(positions), round_order, "round_order")
-    if not order:
-        raise ValueError("answers has no rows")
+    answers, positions, order = _rounds_in_order(answers, items, round_order)
     if published is not None and not isinstance(published, Mapping):
         raise TypeError("published must be a mapping of round id to a round's to_dict()")
     known = {} if published is None else {py_scalar(r): v for r, v in published.items()}

@@ -15,13 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.results._inputs import (
-    _categorical_ids,
-    _check_answers,
-    _config,
-    _order,
-    _round_positions,
-)
+from analysis.results._inputs import _config, _rounds_in_order
 from analysis.results._model import OverTimeResults, RoundResults
 from analysis.results._state import _round_state
 from analysis.results.over_time import _over_time
@@ -109,12 +103,7 @@ def partnership_results(
     cfg = _config(
         k, partners, labels, bands, total_bands, favourable_min, dimensions, p_adjust, random_state
     )
-    _check_answers(answers, items)
-    frame = _categorical_ids(answers)
-    positions = _round_positions(frame)
-    order = _order(list(positions), round_order, "round_order")
-    if not order:
-        raise ValueError("answers has no rows")
+    frame, positions, order = _rounds_in_order(answers, items, round_order)
     states = {r: _round_state(r, frame.take(positions[r]), items, cfg, total) for r in order}
     rounds = {
         r: _round_results_from({r: states[r]}, [r], r, cfg, ratings, []) for r in order
